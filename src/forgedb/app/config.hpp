@@ -1,0 +1,35 @@
+#pragma once
+// Typed, checked configuration. Every value is validated once at start-up; a bad value stops the
+// process with a one-line message (exit code 2).
+
+#include <optional>
+#include <string>
+
+#include "forgedb/core/result.hpp"
+
+namespace forgedb::app {
+
+struct ListenAddress {
+    std::string host;
+    int port = 0;
+};
+
+// "HOST:PORT" or ":PORT" (127.0.0.1) with PORT in 0..65535 (0: any free port).
+Result<ListenAddress> ParseListen(std::string_view text);
+
+// The first line of a secret file, without its line ending. Empty files are an error.
+Result<std::string> ReadSecretFile(const std::string& path);
+
+struct ServeConfig {
+    ListenAddress listen{"127.0.0.1", 8080};
+    std::string database = "sqlite:forgedb.db";
+    std::string github_webhook_secret;  // empty: unsigned deliveries (only if insecure_unsigned)
+    bool insecure_accept_unsigned = false;
+    int workers = 2;
+    int http_threads = 32;
+};
+
+// Cross-field checks: a secret or the explicit insecure flag; sane worker and thread counts.
+Status Validate(const ServeConfig& config);
+
+}  // namespace forgedb::app

@@ -1,0 +1,133 @@
+// forgedb: mirror code-forge data into SQL. Command-line entry point.
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "forgedb/app/config.hpp"
+#include "forgedb/app/runtime.hpp"
+
+namespace {
+
+[[noreturn]] void ConfigError(const std::string& message) {
+    std::fprintf(stderr, "forgedb: %s\n", message.c_str());
+    std::exit(2);
+}
+
+void SetUpLogging(const std::string& level) {
+    auto logger = spdlog::stderr_color_mt("forgedb");
+    spdlog::set_default_logger(logger);
+    spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+    auto lvl = spdlog::level::from_str(level);
+    if (lvl == spdlog::level::off && level != "off") ConfigError("unknown --log-level " + level);
+    spdlog::set_level(lvl);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using forgedb::app::ServeConfig;
+    CLI::App app{"forgedb: mirror GitHub, Gerrit and Phabricator data into SQL"};
+    app.require_subcommand(1);
+    std::string log_level = "info";
+    app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+        ->envname("FORGEDB_LOG_LEVEL")
+        ->capture_default_str();
+
+    ServeConfig serve_cfg;
+    std::string listen = "127.0.0.1:8080";
+    std::string secret_file;
+    auto* serve = app.add_subcommand("serve", "Run the HTTP server and in-process workers");
+    auto add_database = [](CLI::App* cmd, std::string& target) {
+        cmd->add_option("--database", target, "sqlite:PATH or postgresql://USER@HOST:PORT/DB")
+            ->envname("FORGEDB_DATABASE")
+            ->capture_default_str();
+    };
+    serve->add_option("--listen", listen, "Address to listen on, HOST:PORT")
+        ->envname("FORGEDB_LISTEN")
+        ->capture_default_str();
+    add_database(serve, serve_cfg.database);
+    auto* secret_opt =
+        serve->add_option("--github-webhook-secret", serve_cfg.github_webhook_secret,
+                          "Secret of the GitHub webhooks (checks X-Hub-Signature-256)")
+            ->envname("FORGEDB_GITHUB_WEBHOOK_SECRET");
+    serve->add_option("--github-webhook-secret-file", secret_file,
+                      "File whose first line is the GitHub webhook secret")
+        ->envname("FORGEDB_GITHUB_WEBHOOK_SECRET_FILE")
+        ->excludes(secret_opt);
+    serve->add_flag("--insecure-accept-unsigned", serve_cfg.insecure_accept_unsigned,
+                    "Accept GitHub deliveries without a signature (no secret configured)")
+        ->envname("FORGEDB_INSECURE_ACCEPT_UNSIGNED");
+    serve->add_option("--workers", serve_cfg.workers, "In-process job workers (0: none)")
+        ->envname("FORGEDB_WORKERS")
+        ->capture_default_str();
+    serve->add_option("--http-threads", serve_cfg.http_threads,
+                      "HTTP threads (one per concurrent keep-alive connection)")
+        ->envname("FORGEDB_HTTP_THREADS")
+        ->capture_default_str();
+
+    std::string work_db = "sqlite:forgedb.db";
+    int work_workers = 2;
+    auto* work = app.add_subcommand("work", "Run job workers only (no HTTP server)");
+    add_database(work, work_db);
+    work->add_option("--workers", work_workers, "Job workers")
+        ->envname("FORGEDB_WORKERS")
+        ->capture_default_str();
+
+    std::string migrate_db = "sqlite:forgedb.db";
+    auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
+    add_database(migrate, migrate_db);
+
+    std::string replay_db = "sqlite:forgedb.db";
+    std::string replay_since;
+    std::string replay_event;
+    auto* replay = app.add_subcommand(
+        "replay", "Re-process logged webhook deliveries (for example after a schema change)");
+    add_database(replay, replay_db);
+    replay->add_option("--since", replay_since,
+                       "Only deliveries received at or after this UTC time (YYYY-MM-DDTHH:MM:SSZ)");
+    replay->add_option("--event", replay_event, "Only deliveries of this event (e.g. issues)");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);
+        ConfigError(e.what());
+    }
+    SetUpLogging(log_level);
+
+    if (*serve) {
+        auto addr = forgedb::app::ParseListen(listen);
+        if (!addr) ConfigError(addr.error().message);
+        serve_cfg.listen = *addr;
+        if (!secret_file.empty()) {
+            auto s = forgedb::app::ReadSecretFile(secret_file);
+            if (!s) ConfigError(s.error().message);
+            serve_cfg.github_webhook_secret = *s;
+        }
+        if (auto st = forgedb::app::Validate(serve_cfg); !st) ConfigError(st.error().message);
+        return forgedb::app::RunServe(serve_cfg);
+    }
+    if (*work) {
+        if (work_workers < 1 || work_workers > 256) ConfigError("--workers must be 1..256");
+        return forgedb::app::RunWork(work_db, work_workers);
+    }
+    if (*migrate) return forgedb::app::RunMigrate(migrate_db);
+    if (*replay) {
+        std::optional<forgedb::Timestamp> since;
+        if (!replay_since.empty()) {
+            since = forgedb::ParseTimestamp(replay_since);
+            if (!since) ConfigError("--since must be a UTC time like 2026-01-31T00:00:00Z");
+        }
+        std::optional<std::string> event;
+        if (!replay_event.empty()) event = replay_event;
+        return forgedb::app::RunReplay(replay_db, since, event);
+    }
+    return 0;
+}

@@ -1,0 +1,15 @@
+#pragma once
+// HMAC signatures as the forges send them. Thread-safe.
+
+#include <string>
+#include <string_view>
+
+namespace forgedb {
+
+// Lower-case hex of HMAC-SHA256(key, data).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
+
+// Compares a received "<hex>" signature to the expected one in constant time (for equal lengths).
+bool ConstantTimeEquals(std::string_view a, std::string_view b);
+
+}  // namespace forgedb

@@ -1,0 +1,125 @@
+#include "forgedb/http/http.hpp"
+
+#include <cctype>
+
+namespace forgedb::http {
+namespace {
+
+std::vector<std::string_view> Split(std::string_view path) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < path.size()) {
+        if (path[i] == '/') {
+            ++i;
+            continue;
+        }
+        size_t j = path.find('/', i);
+        if (j == std::string_view::npos) j = path.size();
+        out.push_back(path.substr(i, j - i));
+        i = j;
+    }
+    return out;
+}
+
+bool Match(std::string_view pattern, std::string_view path,
+           std::map<std::string, std::string>& params) {
+    auto p = Split(pattern);
+    auto s = Split(path);
+    if (p.size() != s.size()) return false;
+    std::map<std::string, std::string> found;
+    for (size_t i = 0; i < p.size(); ++i) {
+        if (p[i].size() > 2 && p[i].front() == '{' && p[i].back() == '}') {
+            found[std::string(p[i].substr(1, p[i].size() - 2))] = std::string(s[i]);
+        } else if (p[i] != s[i]) {
+            return false;
+        }
+    }
+    params = std::move(found);
+    return true;
+}
+
+}  // namespace
+
+bool CaseInsensitiveLess::operator()(std::string_view a, std::string_view b) const {
+    size_t n = std::min(a.size(), b.size());
+    for (size_t i = 0; i < n; ++i) {
+        int ca = std::tolower(static_cast<unsigned char>(a[i]));
+        int cb = std::tolower(static_cast<unsigned char>(b[i]));
+        if (ca != cb) return ca < cb;
+    }
+    return a.size() < b.size();
+}
+
+std::optional<std::string_view> Request::Header(std::string_view name) const {
+    auto it = headers.find(name);
+    if (it == headers.end()) return std::nullopt;
+    return std::string_view(it->second);
+}
+
+std::optional<std::string_view> Request::Query(std::string_view name) const {
+    auto it = query.find(std::string(name));
+    if (it == query.end()) return std::nullopt;
+    return std::string_view(it->second);
+}
+
+std::string JsonQuote(std::string_view s) {
+    std::string out = "\"";
+    for (char c : s) {
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (static_cast<unsigned char>(c) < 0x20) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += c;
+                }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+Response Response::Message(int status, std::string_view message) {
+    return Json(status, "{\"message\":" + JsonQuote(message) + "}");
+}
+
+Response Response::Error(int status, std::string_view message) {
+    return Json(status, "{\"error\":" + JsonQuote(message) + "}");
+}
+
+Response Response::Json(int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+}
+
+void Router::Add(Route route) { routes_.push_back(std::move(route)); }
+
+void Router::AddAll(std::vector<Route> routes) {
+    for (auto& r : routes) Add(std::move(r));
+}
+
+Response Router::Dispatch(Request& req) const {
+    bool path_known = false;
+    for (const auto& r : routes_) {
+        std::map<std::string, std::string> params;
+        if (!Match(r.pattern, req.path, params)) continue;
+        if (r.method != req.method) {
+            path_known = true;
+            continue;
+        }
+        req.params = std::move(params);
+        return r.handler(req);
+    }
+    if (path_known) return Response::Error(405, "method not allowed");
+    return Response::Error(404, "not found");
+}
+
+}  // namespace forgedb::http

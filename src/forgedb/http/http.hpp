@@ -1,0 +1,71 @@
+#pragma once
+// forgedb's own request/response types and router. Surfaces (replication, load, api, ui) declare
+// their routes as a table of {method, pattern, handler}; only server.cpp sees the HTTP library.
+// Patterns are literal segments and {name} placeholders, e.g. "/load/repos/{owner}/{repo}".
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace forgedb::http {
+
+struct CaseInsensitiveLess {
+    bool operator()(std::string_view a, std::string_view b) const;
+    using is_transparent = void;
+};
+
+struct Request {
+    std::string method;
+    std::string path;
+    std::multimap<std::string, std::string, CaseInsensitiveLess> headers;
+    std::multimap<std::string, std::string> query;
+    std::map<std::string, std::string> params;  // from {name} placeholders
+    std::string_view body;                       // valid during the handler call
+    std::string remote_addr;
+
+    // The first value of a header, if present.
+    std::optional<std::string_view> Header(std::string_view name) const;
+    std::optional<std::string_view> Query(std::string_view name) const;
+};
+
+struct Response {
+    int status = 200;
+    std::string content_type = "application/json";
+    std::string body;
+    std::vector<std::pair<std::string, std::string>> headers;
+
+    // {"message": message} with the given status.
+    static Response Message(int status, std::string_view message);
+    // {"error": message} with the given status.
+    static Response Error(int status, std::string_view message);
+    static Response Json(int status, std::string body);
+};
+
+using Handler = std::function<Response(const Request&)>;
+
+struct Route {
+    std::string method;
+    std::string pattern;
+    Handler handler;
+};
+
+class Router {
+public:
+    void Add(Route route);
+    void AddAll(std::vector<Route> routes);
+    // Finds the handler and fills req.params. A path that exists under another method gives 405,
+    // an unknown path 404.
+    Response Dispatch(Request& req) const;
+
+private:
+    std::vector<Route> routes_;
+};
+
+// JSON string literal of s (quotes included).
+std::string JsonQuote(std::string_view s);
+
+}  // namespace forgedb::http

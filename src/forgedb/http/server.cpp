@@ -1,0 +1,77 @@
+#include "forgedb/http/server.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+namespace forgedb::http {
+
+struct Server::Impl {
+    httplib::Server server;
+};
+
+Server::Server(const Router& router, ServerOptions options)
+    : router_(router), options_(std::move(options)), impl_(std::make_unique<Impl>()) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+    auto& s = impl_->server;
+    s.set_tcp_nodelay(true);
+    s.set_keep_alive_max_count(100000);
+    s.set_keep_alive_timeout(30);
+    s.set_read_timeout(30, 0);
+    s.set_write_timeout(30, 0);
+    s.set_payload_max_length(options_.max_body_bytes);
+    int threads = options_.threads;
+    s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    auto handle = [this](const httplib::Request& in, httplib::Response& out) {
+        Request req;
+        req.method = in.method;
+        req.path = in.path;
+        for (const auto& [k, v] : in.headers) req.headers.emplace(k, v);
+        for (const auto& [k, v] : in.params) req.query.emplace(k, v);
+        req.body = in.body;
+        req.remote_addr = in.remote_addr;
+        Response res;
+        try {
+            res = router_.Dispatch(req);
+        } catch (const std::exception& e) {
+            spdlog::error("{} {}: {}", in.method, in.path, e.what());
+            res = Response::Error(500, "internal error");
+        }
+        out.status = res.status;
+        for (auto& [k, v] : res.headers) out.set_header(k, v);
+        out.set_content(std::move(res.body), res.content_type);
+    };
+    s.Get(".*", handle);
+    s.Post(".*", handle);
+    s.Put(".*", handle);
+    s.Delete(".*", handle);
+    s.Patch(".*", handle);
+    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (res.body.empty()) {
+            std::string msg = res.status == 413 ? "payload too large" : "HTTP " + std::to_string(res.status);
+            res.set_content("{\"error\":\"" + msg + "\"}", "application/json");
+        }
+    });
+    if (options_.port == 0) {
+        port_ = s.bind_to_any_port(options_.host);
+    } else {
+        port_ = s.bind_to_port(options_.host, options_.port) ? options_.port : -1;
+    }
+    if (port_ <= 0) {
+        return Unexpected(ErrorCode::kInvalid, "cannot listen on " + options_.host + ":" +
+                                                   std::to_string(options_.port));
+    }
+    thread_ = std::thread([this] { impl_->server.listen_after_bind(); });
+    return Ok();
+}
+
+void Server::Stop() {
+    if (thread_.joinable()) {
+        impl_->server.stop();
+        thread_.join();
+    }
+}
+
+}  // namespace forgedb::http

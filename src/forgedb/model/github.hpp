@@ -1,0 +1,31 @@
+#pragma once
+// The replicated GitHub tables, as the store and the process layer see them. The columns are
+// documented in docs/schema.md and created by schema/<dialect>/*.sql.
+
+#include "forgedb/model/value.hpp"
+
+namespace forgedb::model::github {
+
+inline const Table kUser{"github_user", {"id"}, "updated_at"};
+inline const Table kRepository{"github_repository", {"id"}, "updated_at"};
+inline const Table kUserRepositoryAssociation{
+    "github_user_repository_association", {"user_id", "repo_id"}, ""};
+inline const Table kRepositoryHook{"github_repository_hook", {"id"}, "updated_at"};
+inline const Table kMilestone{"github_milestone", {"id"}, "updated_at"};
+inline const Table kPullRequest{"github_pull_request", {"id"}, "updated_at"};
+inline const Table kPullRequestFile{"github_pull_request_file", {"pull_request_id", "filename"}, ""};
+inline const Table kIssue{"github_issue", {"id"}, "updated_at"};
+inline const Table kIssueLabel{"github_issue_label", {"id"}, ""};
+inline const Table kIssueComment{"github_issue_comment", {"id"}, "updated_at"};
+inline const Table kPullRequestReview{"github_pull_request_review", {"id"}, ""};
+inline const Table kPullRequestReviewComment{
+    "github_pull_request_review_comment", {"id"}, "updated_at"};
+
+// Where a row came from; selects the replication stamp column that is written.
+enum class Via { kWebhook, kApi };
+
+inline std::string_view StampColumn(Via via) {
+    return via == Via::kWebhook ? "last_replicated_via_webhook_at" : "last_replicated_via_api_at";
+}
+
+}  // namespace forgedb::model::github

@@ -1,0 +1,23 @@
+#pragma once
+// What every GitHub process function needs: where to write, where the data came from, and when
+// it was received or fetched. Process functions never do HTTP and never read a clock.
+
+#include "forgedb/core/time.hpp"
+#include "forgedb/model/github.hpp"
+#include "forgedb/store/database.hpp"
+
+namespace forgedb::process::github {
+
+struct Context {
+    store::Connection& conn;
+    model::github::Via via;
+    Timestamp fetched_at;
+};
+
+// The result of processing one object.
+struct Processed {
+    std::int64_t id = 0;
+    bool stale = false;  // the stored row was newer; nothing was written
+};
+
+}  // namespace forgedb::process::github

@@ -1,0 +1,571 @@
+#include "forgedb/process/github/objects.hpp"
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "forgedb/store/github_store.hpp"
+#include "forgedb/store/row_writer.hpp"
+
+namespace forgedb::process::github {
+namespace {
+
+namespace gh = model::github;
+using model::Merge;
+using model::Null;
+using model::Row;
+using model::Value;
+
+enum class Kind { kInt, kBool, kText, kTime, kJson };
+
+struct Field {
+    std::string_view json;
+    std::string_view column;
+    Kind kind;
+};
+
+Result<Value> Convert(Json v, const Field& f) {
+    if (v.is_null()) return Value{Null{}};
+    switch (f.kind) {
+        case Kind::kInt: {
+            auto i = JsonInt(v);
+            if (!i) break;
+            return Value{*i};
+        }
+        case Kind::kBool: {
+            bool b;
+            if (v.get_bool().get(b)) break;
+            return Value{b};
+        }
+        case Kind::kText: {
+            auto s = JsonString(v);
+            return Value{s ? *s : JsonText(v)};
+        }
+        case Kind::kTime: {
+            if (auto s = JsonString(v)) {
+                auto t = ParseTimestamp(*s);
+                if (!t) break;
+                return Value{FormatForgeTime(*t)};
+            }
+            if (auto i = JsonInt(v)) return Value{FormatForgeTime(FromUnixSeconds(*i))};
+            break;
+        }
+        case Kind::kJson:
+            return Value{JsonText(v)};
+    }
+    return Unexpected(ErrorCode::kInvalid, "unexpected value for '" + std::string(f.json) +
+                                               "': " + JsonText(v));
+}
+
+// Copies the fields present in obj into row.
+Status CopyFields(Json obj, std::span<const Field> fields, Row& row) {
+    for (const auto& f : fields) {
+        auto v = JsonGet(obj, f.json);
+        if (!v) continue;
+        FORGEDB_ASSIGN_OR_RETURN(Value value, Convert(*v, f));
+        row.Set(f.column, std::move(value));
+    }
+    return Ok();
+}
+
+Result<std::int64_t> RequireId(Json obj, std::string_view what, std::string_view key = "id") {
+    if (!obj.is_object()) {
+        return Unexpected(ErrorCode::kInvalid, std::string(what) + " is not a JSON object");
+    }
+    auto id = JsonGetInt(obj, key);
+    if (!id) {
+        return Unexpected(ErrorCode::kMissingData,
+                          std::string(what) + " has no integer '" + std::string(key) + "'");
+    }
+    return *id;
+}
+
+// Adds the replication stamp and the raw JSON. An object without the version column (a webhook's
+// short user) does not replace a fuller raw JSON stored earlier.
+void Stamp(Json obj, const model::Table& table, const Context& ctx, Row& row) {
+    bool full = table.version_column.empty() || row.Has(table.version_column);
+    row.Set("raw", JsonText(obj), full ? Merge::kOverwrite : Merge::kFillNull);
+    row.Set(gh::StampColumn(ctx.via), FormatLocalTime(ctx.fetched_at));
+}
+
+// obj[key] is a user reference: absent -> untouched; null -> prefix_id/prefix_login cleared;
+// object -> set and processed as a user.
+Status UserRef(Json obj, std::string_view key, std::string_view prefix, Row& row,
+               std::vector<Json>& nested_users) {
+    auto v = JsonGet(obj, key);
+    if (!v) return Ok();
+    std::string id_col = std::string(prefix) + "_id";
+    std::string login_col = std::string(prefix) + "_login";
+    if (v->is_null()) {
+        row.Set(id_col, Null{});
+        row.Set(login_col, Null{});
+        return Ok();
+    }
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(*v, key));
+    row.Set(id_col, id);
+    auto login = JsonGetString(*v, "login");
+    row.Set(login_col, login ? Value{*login} : Value{Null{}});
+    nested_users.push_back(*v);
+    return Ok();
+}
+
+Status ProcessUsers(const std::vector<Json>& users, const Context& ctx) {
+    for (auto u : users) FORGEDB_TRY(ProcessUser(u, ctx));
+    return Ok();
+}
+
+Result<Processed> Write(const model::Table& table, std::int64_t id, const Row& row,
+                        const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto outcome, store::Upsert(ctx.conn, table, row));
+    return Processed{id, outcome == store::UpsertOutcome::kStale};
+}
+
+// Labels of an issue or pull request: each label upserted, the relation replaced.
+Result<std::vector<store::github::LabelRef>> ProcessLabels(Json labels, std::int64_t repo_id,
+                                                           const Context& ctx) {
+    std::vector<store::github::LabelRef> refs;
+    simdjson::dom::array arr;
+    if (labels.get_array().get(arr)) {
+        return Unexpected(ErrorCode::kInvalid, "'labels' is not an array");
+    }
+    for (Json label : arr) {
+        FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessLabel(label, repo_id, ctx));
+        refs.push_back({p.id, JsonGetString(label, "name").value_or("")});
+    }
+    return refs;
+}
+
+// The milestone reference of an issue or pull request.
+Status MilestoneRef(Json obj, std::optional<std::int64_t> repo_id, Row& row,
+                    std::optional<Json>& nested) {
+    auto v = JsonGet(obj, "milestone");
+    if (!v) return Ok();
+    if (v->is_null()) {
+        row.Set("milestone_id", Null{});
+        row.Set("milestone_number", Null{});
+        return Ok();
+    }
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(*v, "milestone"));
+    row.Set("milestone_id", id);
+    auto number = JsonGetInt(*v, "number");
+    row.Set("milestone_number", number ? Value{*number} : Value{Null{}});
+    if (repo_id) nested = *v;
+    return Ok();
+}
+
+constexpr Field kUserFields[] = {
+    {"id", "id", Kind::kInt},
+    {"login", "login", Kind::kText},
+    {"type", "type", Kind::kText},
+    {"site_admin", "site_admin", Kind::kBool},
+    {"name", "name", Kind::kText},
+    {"company", "company", Kind::kText},
+    {"blog", "blog", Kind::kText},
+    {"location", "location", Kind::kText},
+    {"email", "email", Kind::kText},
+    {"hireable", "hireable", Kind::kBool},
+    {"bio", "bio", Kind::kText},
+    {"public_repos", "public_repos_count", Kind::kInt},
+    {"public_gists", "public_gists_count", Kind::kInt},
+    {"followers", "followers_count", Kind::kInt},
+    {"following", "following_count", Kind::kInt},
+    {"created_at", "created_at", Kind::kTime},
+    {"updated_at", "updated_at", Kind::kTime},
+};
+
+constexpr Field kRepositoryFields[] = {
+    {"id", "id", Kind::kInt},
+    {"name", "name", Kind::kText},
+    {"full_name", "full_name", Kind::kText},
+    {"private", "private", Kind::kBool},
+    {"fork", "fork", Kind::kBool},
+    {"archived", "archived", Kind::kBool},
+    {"disabled", "disabled", Kind::kBool},
+    {"description", "description", Kind::kText},
+    {"homepage", "homepage", Kind::kText},
+    {"size", "size", Kind::kInt},
+    {"stargazers_count", "stargazers_count", Kind::kInt},
+    {"watchers_count", "watchers_count", Kind::kInt},
+    {"forks_count", "forks_count", Kind::kInt},
+    {"open_issues_count", "open_issues_count", Kind::kInt},
+    {"language", "language", Kind::kText},
+    {"has_issues", "has_issues", Kind::kBool},
+    {"has_downloads", "has_downloads", Kind::kBool},
+    {"has_wiki", "has_wiki", Kind::kBool},
+    {"has_pages", "has_pages", Kind::kBool},
+    {"default_branch", "default_branch", Kind::kText},
+    {"created_at", "created_at", Kind::kTime},
+    {"updated_at", "updated_at", Kind::kTime},
+    {"pushed_at", "pushed_at", Kind::kTime},
+};
+
+constexpr Field kLabelFields[] = {
+    {"id", "id", Kind::kInt},
+    {"name", "name", Kind::kText},
+    {"color", "color", Kind::kText},
+    {"description", "description", Kind::kText},
+    {"default", "is_default", Kind::kBool},
+};
+
+constexpr Field kMilestoneFields[] = {
+    {"id", "id", Kind::kInt},
+    {"number", "number", Kind::kInt},
+    {"state", "state", Kind::kText},
+    {"title", "title", Kind::kText},
+    {"description", "description", Kind::kText},
+    {"open_issues", "open_issues_count", Kind::kInt},
+    {"closed_issues", "closed_issues_count", Kind::kInt},
+    {"created_at", "created_at", Kind::kTime},
+    {"updated_at", "updated_at", Kind::kTime},
+    {"closed_at", "closed_at", Kind::kTime},
+    {"due_on", "due_at", Kind::kTime},
+};
+
+constexpr Field kIssueFields[] = {
+    {"id", "id", Kind::kInt},
+    {"number", "number", Kind::kInt},
+    {"state", "state", Kind::kText},
+    {"state_reason", "state_reason", Kind::kText},
+    {"locked", "locked", Kind::kBool},
+    {"title", "title", Kind::kText},
+    {"body", "body", Kind::kText},
+    {"comments", "comments_count", Kind::kInt},
+    {"author_association", "author_association", Kind::kText},
+    {"html_url", "html_url", Kind::kText},
+    {"created_at", "created_at", Kind::kTime},
+    {"updated_at", "updated_at", Kind::kTime},
+    {"closed_at", "closed_at", Kind::kTime},
+};
+
+constexpr Field kPullRequestFields[] = {
+    {"id", "id", Kind::kInt},
+    {"number", "number", Kind::kInt},
+    {"state", "state", Kind::kText},
+    {"locked", "locked", Kind::kBool},
+    {"draft", "draft", Kind::kBool},
+    {"title", "title", Kind::kText},
+    {"body", "body", Kind::kText},
+    {"merged", "merged", Kind::kBool},
+    {"mergeable", "mergeable", Kind::kBool},
+    {"mergeable_state", "mergeable_state", Kind::kText},
+    {"merge_commit_sha", "merge_commit_sha", Kind::kText},
+    {"comments", "comments_count", Kind::kInt},
+    {"review_comments", "review_comments_count", Kind::kInt},
+    {"commits", "commits_count", Kind::kInt},
+    {"additions", "additions", Kind::kInt},
+    {"deletions", "deletions", Kind::kInt},
+    {"changed_files", "changed_files", Kind::kInt},
+    {"author_association", "author_association", Kind::kText},
+    {"html_url", "html_url", Kind::kText},
+    {"created_at", "created_at", Kind::kTime},
+    {"updated_at", "updated_at", Kind::kTime},
+    {"closed_at", "closed_at", Kind::kTime},
+    {"merged_at", "merged_at", Kind::kTime},
+};
+
+constexpr Field kPullRequestFileFields[] = {
+    {"filename", "filename", Kind::kText},
+    {"sha", "sha", Kind::kText},
+    {"status", "status", Kind::kText},
+    {"additions", "additions", Kind::kInt},
+    {"deletions", "deletions", Kind::kInt},
+    {"changes", "changes", Kind::kInt},
+    {"patch", "patch", Kind::kText},
+    {"previous_filename", "previous_filename", Kind::kText},
+};
+
+constexpr Field kIssueCommentFields[] = {
+    {"id", "id", Kind::kInt},
+    {"body", "body", Kind::kText},
+    {"author_association", "author_association", Kind::kText},
+    {"html_url", "html_url", Kind::kText},
+    {"created_at", "created_at", Kind::kTime},
+    {"updated_at", "updated_at", Kind::kTime},
+};
+
+constexpr Field kReviewFields[] = {
+    {"id", "id", Kind::kInt},
+    {"body", "body", Kind::kText},
+    {"state", "state", Kind::kText},
+    {"commit_id", "commit_id", Kind::kText},
+    {"author_association", "author_association", Kind::kText},
+    {"html_url", "html_url", Kind::kText},
+    {"submitted_at", "submitted_at", Kind::kTime},
+};
+
+constexpr Field kReviewCommentFields[] = {
+    {"id", "id", Kind::kInt},
+    {"pull_request_review_id", "review_id", Kind::kInt},
+    {"in_reply_to_id", "in_reply_to_id", Kind::kInt},
+    {"path", "path", Kind::kText},
+    {"position", "position", Kind::kInt},
+    {"original_position", "original_position", Kind::kInt},
+    {"line", "line", Kind::kInt},
+    {"original_line", "original_line", Kind::kInt},
+    {"side", "side", Kind::kText},
+    {"commit_id", "commit_id", Kind::kText},
+    {"original_commit_id", "original_commit_id", Kind::kText},
+    {"diff_hunk", "diff_hunk", Kind::kText},
+    {"body", "body", Kind::kText},
+    {"author_association", "author_association", Kind::kText},
+    {"html_url", "html_url", Kind::kText},
+    {"created_at", "created_at", Kind::kTime},
+    {"updated_at", "updated_at", Kind::kTime},
+};
+
+constexpr Field kHookFields[] = {
+    {"id", "id", Kind::kInt},
+    {"name", "name", Kind::kText},
+    {"config", "config", Kind::kJson},
+    {"events", "events", Kind::kJson},
+    {"active", "active", Kind::kBool},
+    {"last_response", "last_response", Kind::kJson},
+    {"created_at", "created_at", Kind::kTime},
+    {"updated_at", "updated_at", Kind::kTime},
+};
+
+void SetOptionalId(Row& row, std::string_view column, std::optional<std::int64_t> id) {
+    if (id) row.Set(column, *id);
+}
+
+}  // namespace
+
+Result<Processed> ProcessUser(Json user, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(user, "user"));
+    Row row;
+    FORGEDB_TRY(CopyFields(user, kUserFields, row));
+    Stamp(user, gh::kUser, ctx, row);
+    return Write(gh::kUser, id, row, ctx);
+}
+
+Result<Processed> ProcessRepository(Json repo, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(repo, "repository"));
+    Row row;
+    FORGEDB_TRY(CopyFields(repo, kRepositoryFields, row));
+    std::vector<Json> users;
+    FORGEDB_TRY(UserRef(repo, "owner", "owner", row, users));
+    FORGEDB_TRY(UserRef(repo, "organization", "organization", row, users));
+    Stamp(repo, gh::kRepository, ctx, row);
+    FORGEDB_ASSIGN_OR_RETURN(auto p, Write(gh::kRepository, id, row, ctx));
+    if (p.stale) return p;
+    FORGEDB_TRY(ProcessUsers(users, ctx));
+    return p;
+}
+
+Result<Processed> ProcessLabel(Json label, std::int64_t repo_id, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(label, "label"));
+    Row row;
+    FORGEDB_TRY(CopyFields(label, kLabelFields, row));
+    row.Set("repo_id", repo_id);
+    Stamp(label, gh::kIssueLabel, ctx, row);
+    return Write(gh::kIssueLabel, id, row, ctx);
+}
+
+Result<Processed> ProcessMilestone(Json milestone, std::int64_t repo_id, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(milestone, "milestone"));
+    Row row;
+    FORGEDB_TRY(CopyFields(milestone, kMilestoneFields, row));
+    row.Set("repo_id", repo_id);
+    std::vector<Json> users;
+    FORGEDB_TRY(UserRef(milestone, "creator", "creator", row, users));
+    Stamp(milestone, gh::kMilestone, ctx, row);
+    FORGEDB_ASSIGN_OR_RETURN(auto p, Write(gh::kMilestone, id, row, ctx));
+    if (p.stale) return p;
+    FORGEDB_TRY(ProcessUsers(users, ctx));
+    return p;
+}
+
+Result<Processed> ProcessIssue(Json issue, std::optional<std::int64_t> repo_id,
+                               const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(issue, "issue"));
+    Row row;
+    FORGEDB_TRY(CopyFields(issue, kIssueFields, row));
+    if (auto repo = JsonGet(issue, "repository"); repo && repo->is_object()) {
+        if (auto rid = JsonGetInt(*repo, "id")) repo_id = *rid;
+    }
+    SetOptionalId(row, "repo_id", repo_id);
+    // The issues API lists pull requests too; they carry a "pull_request" member.
+    if (JsonGet(issue, "title")) row.Set("is_pull_request", JsonGet(issue, "pull_request").has_value());
+    std::vector<Json> users;
+    FORGEDB_TRY(UserRef(issue, "user", "user", row, users));
+    FORGEDB_TRY(UserRef(issue, "assignee", "assignee", row, users));
+    FORGEDB_TRY(UserRef(issue, "closed_by", "closed_by", row, users));
+    std::optional<Json> milestone;
+    FORGEDB_TRY(MilestoneRef(issue, repo_id, row, milestone));
+    Stamp(issue, gh::kIssue, ctx, row);
+    FORGEDB_ASSIGN_OR_RETURN(auto p, Write(gh::kIssue, id, row, ctx));
+    if (p.stale) return p;
+    FORGEDB_TRY(ProcessUsers(users, ctx));
+    simdjson::dom::array assignees;
+    if (auto v = JsonGet(issue, "assignees"); v && !v->get_array().get(assignees)) {
+        for (Json a : assignees) FORGEDB_TRY(ProcessUser(a, ctx));
+    }
+    if (milestone) FORGEDB_TRY(ProcessMilestone(*milestone, *repo_id, ctx));
+    if (auto labels = JsonGet(issue, "labels"); labels && repo_id) {
+        FORGEDB_ASSIGN_OR_RETURN(auto refs, ProcessLabels(*labels, *repo_id, ctx));
+        FORGEDB_TRY(store::github::ReplaceIssueLabels(ctx.conn, id, refs));
+    }
+    return p;
+}
+
+Result<Processed> ProcessPullRequest(Json pr, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(pr, "pull_request"));
+    Row row;
+    FORGEDB_TRY(CopyFields(pr, kPullRequestFields, row));
+    std::vector<Json> users;
+    FORGEDB_TRY(UserRef(pr, "user", "user", row, users));
+    FORGEDB_TRY(UserRef(pr, "assignee", "assignee", row, users));
+    FORGEDB_TRY(UserRef(pr, "merged_by", "merged_by", row, users));
+    std::vector<Json> repos;
+    std::optional<std::int64_t> base_repo_id;
+    for (std::string_view side : {"base", "head"}) {
+        auto end = JsonGet(pr, side);
+        if (!end || !end->is_object()) continue;
+        std::string prefix(side);
+        if (auto ref = JsonGetString(*end, "ref")) row.Set(prefix + "_ref", *ref);
+        if (auto sha = JsonGetString(*end, "sha")) row.Set(prefix + "_sha", *sha);
+        auto repo = JsonGet(*end, "repo");
+        if (!repo) continue;
+        if (repo->is_null()) {  // the head fork was deleted
+            row.Set(prefix + "_repo_id", Null{});
+            continue;
+        }
+        FORGEDB_ASSIGN_OR_RETURN(auto rid, RequireId(*repo, prefix + ".repo"));
+        row.Set(prefix + "_repo_id", rid);
+        if (side == "base") base_repo_id = rid;
+        repos.push_back(*repo);
+    }
+    // The milestone and labels of a pull request belong to its base repository.
+    std::optional<Json> milestone;
+    FORGEDB_TRY(MilestoneRef(pr, base_repo_id, row, milestone));
+    Stamp(pr, gh::kPullRequest, ctx, row);
+    FORGEDB_ASSIGN_OR_RETURN(auto p, Write(gh::kPullRequest, id, row, ctx));
+    if (p.stale) return p;
+    FORGEDB_TRY(ProcessUsers(users, ctx));
+    for (auto repo : repos) FORGEDB_TRY(ProcessRepository(repo, ctx));
+    if (milestone) FORGEDB_TRY(ProcessMilestone(*milestone, *base_repo_id, ctx));
+    if (auto labels = JsonGet(pr, "labels"); labels && base_repo_id) {
+        FORGEDB_ASSIGN_OR_RETURN(auto refs, ProcessLabels(*labels, *base_repo_id, ctx));
+        FORGEDB_TRY(store::github::ReplacePullRequestLabels(ctx.conn, id, refs));
+    }
+    return p;
+}
+
+Result<Processed> ProcessPullRequestFile(Json file, std::int64_t pull_request_id,
+                                         const Context& ctx) {
+    if (!JsonGetString(file, "filename")) {
+        return Unexpected(ErrorCode::kMissingData, "pull request file has no 'filename'");
+    }
+    Row row;
+    row.Set("pull_request_id", pull_request_id);
+    FORGEDB_TRY(CopyFields(file, kPullRequestFileFields, row));
+    row.Set("deleted_at", Null{});
+    Stamp(file, gh::kPullRequestFile, ctx, row);
+    return Write(gh::kPullRequestFile, pull_request_id, row, ctx);
+}
+
+Result<Processed> ProcessIssueComment(Json comment, std::int64_t issue_id,
+                                      std::optional<std::int64_t> issue_number,
+                                      std::optional<std::int64_t> repo_id, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(comment, "comment"));
+    Row row;
+    FORGEDB_TRY(CopyFields(comment, kIssueCommentFields, row));
+    row.Set("issue_id", issue_id);
+    SetOptionalId(row, "issue_number", issue_number);
+    SetOptionalId(row, "repo_id", repo_id);
+    std::vector<Json> users;
+    FORGEDB_TRY(UserRef(comment, "user", "user", row, users));
+    Stamp(comment, gh::kIssueComment, ctx, row);
+    FORGEDB_ASSIGN_OR_RETURN(auto p, Write(gh::kIssueComment, id, row, ctx));
+    if (p.stale) return p;
+    FORGEDB_TRY(ProcessUsers(users, ctx));
+    return p;
+}
+
+Result<Processed> ProcessPullRequestReview(Json review, std::int64_t pull_request_id,
+                                           std::optional<std::int64_t> repo_id,
+                                           const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(review, "review"));
+    Row row;
+    FORGEDB_TRY(CopyFields(review, kReviewFields, row));
+    row.Set("pull_request_id", pull_request_id);
+    SetOptionalId(row, "repo_id", repo_id);
+    std::vector<Json> users;
+    FORGEDB_TRY(UserRef(review, "user", "user", row, users));
+    Stamp(review, gh::kPullRequestReview, ctx, row);
+    FORGEDB_ASSIGN_OR_RETURN(auto p, Write(gh::kPullRequestReview, id, row, ctx));
+    FORGEDB_TRY(ProcessUsers(users, ctx));
+    return p;
+}
+
+Result<Processed> ProcessPullRequestReviewComment(Json comment, std::int64_t pull_request_id,
+                                                  std::optional<std::int64_t> repo_id,
+                                                  const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(comment, "review comment"));
+    Row row;
+    FORGEDB_TRY(CopyFields(comment, kReviewCommentFields, row));
+    row.Set("pull_request_id", pull_request_id);
+    SetOptionalId(row, "repo_id", repo_id);
+    std::vector<Json> users;
+    FORGEDB_TRY(UserRef(comment, "user", "user", row, users));
+    Stamp(comment, gh::kPullRequestReviewComment, ctx, row);
+    FORGEDB_ASSIGN_OR_RETURN(auto p, Write(gh::kPullRequestReviewComment, id, row, ctx));
+    if (p.stale) return p;
+    FORGEDB_TRY(ProcessUsers(users, ctx));
+    return p;
+}
+
+Result<Processed> ProcessRepositoryHook(Json hook, std::int64_t repo_id, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(hook, "hook"));
+    Row row;
+    FORGEDB_TRY(CopyFields(hook, kHookFields, row));
+    row.Set("repo_id", repo_id);
+    // The hook's target, as the seed stored it: config.url, not the API url of the hook.
+    if (auto url = JsonPath(hook, {"config", "url"})) {
+        auto s = JsonString(*url);
+        row.Set("url", s ? Value{*s} : Value{Null{}});
+    }
+    Stamp(hook, gh::kRepositoryHook, ctx, row);
+    return Write(gh::kRepositoryHook, id, row, ctx);
+}
+
+Result<Processed> ProcessCollaborator(std::int64_t user_id, std::int64_t repo_id,
+                                      std::optional<Json> permissions,
+                                      std::optional<std::string> permission, const Context& ctx) {
+    Row row;
+    row.Set("user_id", user_id);
+    row.Set("repo_id", repo_id);
+    if (permissions && permissions->is_object()) {
+        static constexpr Field kPermissionFields[] = {
+            {"pull", "can_pull", Kind::kBool},
+            {"push", "can_push", Kind::kBool},
+            {"admin", "can_admin", Kind::kBool},
+        };
+        FORGEDB_TRY(CopyFields(*permissions, kPermissionFields, row));
+        row.Set("raw", JsonText(*permissions));
+    }
+    if (permission) {
+        row.Set("permission", *permission);
+        const std::string& p = *permission;
+        bool admin = p == "admin";
+        bool push = admin || p == "write" || p == "maintain";
+        row.Set("can_admin", admin);
+        row.Set("can_push", push);
+        row.Set("can_pull", true);
+    }
+    row.Set("deleted_at", Null{});
+    row.Set(gh::StampColumn(ctx.via), FormatLocalTime(ctx.fetched_at));
+    return Write(gh::kUserRepositoryAssociation, user_id, row, ctx);
+}
+
+Status MarkDeleted(const model::Table& table, std::int64_t id, const Context& ctx) {
+    Row key;
+    key.Set(table.key.front(), id);
+    Row set;
+    set.Set("deleted_at", FormatLocalTime(ctx.fetched_at));
+    set.Set(gh::StampColumn(ctx.via), FormatLocalTime(ctx.fetched_at));
+    FORGEDB_TRY(store::Update(ctx.conn, table, key, set));
+    return Ok();
+}
+
+}  // namespace forgedb::process::github

@@ -1,0 +1,64 @@
+#pragma once
+// Worker threads that lease jobs and run them through a TaskRunner. Each thread owns one database
+// connection. Start() once, Stop() once; Stop() lets running jobs finish.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "forgedb/queue/job_queue.hpp"
+
+namespace forgedb::queue {
+
+// What a job's code sees.
+struct JobContext {
+    JobQueue& queue;  // on the worker's own connection
+    const JobRow& job;
+    // Set by a task that marked the job succeeded inside its own final transaction (so its
+    // writes and its completion commit together).
+    bool completed = false;
+};
+
+// Runs one job. Implemented by the tasks layer.
+using TaskRunner = std::function<Status(JobContext&)>;
+
+struct WorkerOptions {
+    int threads = 2;
+    std::chrono::seconds lease{60};
+    std::chrono::milliseconds idle_poll{1000};
+    RetryPolicy retry;
+    std::string name = "worker";  // lease owner prefix
+    bool lower_priority = true;   // nice the threads so that webhook intake comes first
+};
+
+class WorkerPool {
+public:
+    WorkerPool(store::Database& db, const Clock& clock, Notifier& notifier, TaskRunner runner,
+               WorkerOptions options);
+    ~WorkerPool();
+    WorkerPool(const WorkerPool&) = delete;
+    WorkerPool& operator=(const WorkerPool&) = delete;
+
+    void Start();
+    void Stop();
+    // Runs jobs on the calling thread until none is runnable (tests, `forgedb replay`).
+    Result<int> Drain();
+
+private:
+    void Loop(int index);
+    // Leases and runs one job. Returns false when there was none.
+    Result<bool> RunOne(JobQueue& queue, const std::string& owner);
+
+    store::Database& db_;
+    const Clock& clock_;
+    Notifier& notifier_;
+    TaskRunner runner_;
+    WorkerOptions options_;
+    std::atomic<bool> stopping_{false};
+    std::vector<std::thread> threads_;
+};
+
+}  // namespace forgedb::queue

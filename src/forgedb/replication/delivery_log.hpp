@@ -1,0 +1,61 @@
+#pragma once
+// Durable intake of webhook deliveries with group commit. Request threads call Log(); one writer
+// thread gathers the deliveries waiting at that moment, writes them and their processing jobs in a
+// single transaction, commits, and only then answers each caller. Every delivery answered as
+// accepted is on disk; concurrent requests share the cost of one commit. Thread-safe.
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "forgedb/core/clock.hpp"
+#include "forgedb/queue/job_queue.hpp"
+#include "forgedb/store/database.hpp"
+#include "forgedb/store/delivery_store.hpp"
+
+namespace forgedb::replication {
+
+enum class LogOutcome { kLogged, kDuplicate };
+
+class DeliveryLog {
+public:
+    // `job_kind`: the job enqueued with each new delivery; `notifier` wakes the workers.
+    DeliveryLog(store::Database& db, const Clock& clock, queue::Notifier& notifier,
+                int max_batch = 256);
+    ~DeliveryLog();
+    DeliveryLog(const DeliveryLog&) = delete;
+    DeliveryLog& operator=(const DeliveryLog&) = delete;
+
+    // Opens the writer's connection and starts its thread.
+    Status Start();
+    void Stop();
+
+    // Blocks until the delivery is committed (or refused as a duplicate, or the write failed).
+    Result<LogOutcome> Log(store::Delivery delivery, std::string job_kind, std::string job_args);
+
+private:
+    struct Pending {
+        store::Delivery delivery;
+        std::string job_kind;
+        std::string job_args;
+        std::promise<Result<LogOutcome>> done;
+    };
+    void Run();
+    void WriteBatch(std::vector<std::unique_ptr<Pending>>& batch);
+
+    store::Database& db_;
+    const Clock& clock_;
+    queue::Notifier& notifier_;
+    int max_batch_;
+    std::unique_ptr<store::Connection> conn_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::unique_ptr<Pending>> queue_;
+    bool stopping_ = false;
+    std::thread thread_;
+};
+
+}  // namespace forgedb::replication

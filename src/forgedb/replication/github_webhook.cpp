@@ -1,0 +1,106 @@
+#include "forgedb/replication/github_webhook.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "forgedb/core/crypto.hpp"
+#include "forgedb/core/json.hpp"
+#include "forgedb/tasks/process_delivery.hpp"
+
+namespace forgedb::replication {
+namespace {
+
+// Headers kept on the log row (the ones that describe the delivery, not the connection).
+bool KeepHeader(std::string_view name) {
+    auto starts = [&](std::string_view prefix) {
+        if (name.size() < prefix.size()) return false;
+        for (size_t i = 0; i < prefix.size(); ++i) {
+            if (std::tolower(static_cast<unsigned char>(name[i])) != prefix[i]) return false;
+        }
+        return true;
+    };
+    return starts("x-github-") || starts("x-hub-signature") || starts("user-agent") ||
+           starts("content-type");
+}
+
+}  // namespace
+
+bool VerifyGithubSignature(std::string_view secret, std::string_view body,
+                           std::string_view header_value) {
+    constexpr std::string_view kPrefix = "sha256=";
+    if (!header_value.starts_with(kPrefix)) return false;
+    std::string expected = HmacSha256Hex(secret, body);
+    std::string got(header_value.substr(kPrefix.size()));
+    for (auto& c : got) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ConstantTimeEquals(expected, got);
+}
+
+GithubWebhook::GithubWebhook(DeliveryLog& log, const Clock& clock, GithubWebhookOptions options)
+    : log_(log), clock_(clock), options_(std::move(options)) {}
+
+std::vector<http::Route> GithubWebhook::Routes() {
+    auto fixed = [this](std::string event) {
+        return [this, event](const http::Request& r) { return Handle(r, event); };
+    };
+    return {
+        {"POST", "/replication", [this](const http::Request& r) { return Handle(r, {}); }},
+        {"POST", "/replication/pull_request", fixed("pull_request")},
+        {"POST", "/replication/issue", fixed("issues")},
+        {"POST", "/replication/repository", fixed("repository")},
+    };
+}
+
+http::Response GithubWebhook::Handle(const http::Request& req,
+                                     std::optional<std::string> forced_event) {
+    // 1. Size is enforced by the server (413). The event must be named.
+    std::string event;
+    if (forced_event) {
+        event = *forced_event;
+    } else if (auto h = req.Header("X-GitHub-Event"); h && !h->empty()) {
+        event = std::string(*h);
+        for (auto& c : event) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else {
+        return http::Response::Error(400, "missing X-GitHub-Event header");
+    }
+    // 2. Signature.
+    if (!options_.secret.empty()) {
+        auto sig = req.Header("X-Hub-Signature-256");
+        if (!sig) return http::Response::Error(401, "missing X-Hub-Signature-256");
+        if (!VerifyGithubSignature(options_.secret, req.body, *sig)) {
+            return http::Response::Error(401, "bad signature");
+        }
+    }
+    // 3. JSON.
+    auto doc = JsonDocument::Parse(req.body);
+    if (!doc) return http::Response::Error(400, "no payload: " + doc.error().message);
+    if (!doc->root().is_object()) return http::Response::Error(400, "payload is not a JSON object");
+    if (event == "ping") return http::Response::Message(200, "pong");
+    // 4. Log durably before answering.
+    auto delivery_id = req.Header("X-GitHub-Delivery");
+    if (!delivery_id || delivery_id->empty() || delivery_id->size() > 200) {
+        return http::Response::Error(400, "missing or bad X-GitHub-Delivery header");
+    }
+    store::Delivery d;
+    d.forge = "github";
+    d.delivery_id = std::string(*delivery_id);
+    d.event = event;
+    d.action = JsonGetString(doc->root(), "action").value_or("");
+    d.received_at = clock_.Now();
+    nlohmann::json headers = nlohmann::json::object();
+    for (const auto& [k, v] : req.headers) {
+        if (KeepHeader(k)) headers[k] = v;
+    }
+    d.headers_json = headers.dump();
+    d.body = std::string(req.body);
+    std::string args = tasks::DeliveryJobArgs(d.delivery_id);
+    auto logged = log_.Log(std::move(d), tasks::kGithubDeliveryJob, std::move(args));
+    if (!logged) {
+        auto res = http::Response::Error(503, "could not log the delivery; please redeliver");
+        res.headers.emplace_back("Retry-After", "5");
+        return res;
+    }
+    if (*logged == LogOutcome::kDuplicate) return http::Response::Message(200, "duplicate");
+    // 5. Processing happens in a job, after this answer.
+    return http::Response::Message(202, "queued");
+}
+
+}  // namespace forgedb::replication

@@ -1,0 +1,42 @@
+#include "forgedb/store/database.hpp"
+
+#include <cstdlib>
+
+namespace forgedb::store {
+
+long long QueryResult::Int(size_t row, size_t column) const {
+    const auto& v = At(row, column);
+    return v ? std::strtoll(v->c_str(), nullptr, 10) : 0;
+}
+
+Result<std::unique_ptr<Database>> Database::Open(std::string_view url) {
+    if (url.starts_with("sqlite:")) {
+        std::string_view path = url.substr(7);
+        if (path.starts_with("//")) path.remove_prefix(2);
+        if (path.empty()) {
+            return Unexpected(ErrorCode::kInvalid, "sqlite URL needs a file path: sqlite:PATH");
+        }
+        return OpenSqlite(std::string(path));
+    }
+    if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
+        return OpenPostgres(std::string(url));
+    }
+    return Unexpected(ErrorCode::kInvalid,
+                      "unsupported database URL '" + std::string(url) +
+                          "': use sqlite:PATH or postgresql://USER@HOST:PORT/DB");
+}
+
+Result<Transaction> Transaction::Begin(Connection& conn) {
+    FORGEDB_TRY(conn.Begin());
+    return Transaction(conn);
+}
+
+Status Transaction::Commit() {
+    Connection* conn = conn_;
+    conn_ = nullptr;
+    auto st = conn->Commit();
+    if (!st) conn->Rollback();
+    return st;
+}
+
+}  // namespace forgedb::store

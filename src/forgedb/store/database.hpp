@@ -1,0 +1,81 @@
+#pragma once
+// The one interface over SQLite and PostgreSQL. A Database opens Connections; a Connection is used
+// by one thread at a time (not thread-safe) and is the only place SQL text is executed.
+// SQL is written once with '?' placeholders; the PostgreSQL connection renumbers them.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "forgedb/core/result.hpp"
+#include "forgedb/model/value.hpp"
+
+namespace forgedb::store {
+
+enum class Dialect { kSqlite, kPostgres };
+
+// Rows of text values (NULL = nullopt), in the order of the SELECT list.
+struct QueryResult {
+    std::vector<std::vector<std::optional<std::string>>> rows;
+    long long affected = 0;  // rows written by INSERT/UPDATE/DELETE
+
+    bool empty() const { return rows.empty(); }
+    const std::optional<std::string>& At(size_t row, size_t column) const {
+        return rows.at(row).at(column);
+    }
+    // The value as text, or "" for NULL.
+    std::string Text(size_t row, size_t column) const { return At(row, column).value_or(""); }
+    long long Int(size_t row, size_t column) const;
+};
+
+class Connection {
+public:
+    virtual ~Connection() = default;
+    virtual Dialect dialect() const = 0;
+    // Runs one statement with bound parameters.
+    virtual Result<QueryResult> Query(std::string_view sql,
+                                      const std::vector<model::Value>& params = {}) = 0;
+    // Runs several ';'-separated statements without parameters (migrations).
+    virtual Status ExecScript(std::string_view sql) = 0;
+    // Starts a transaction that will write (SQLite takes the write lock at once).
+    virtual Status Begin() = 0;
+    virtual Status Commit() = 0;
+    virtual void Rollback() = 0;
+};
+
+class Database {
+public:
+    virtual ~Database() = default;
+    // "sqlite:PATH" or "postgresql://..." / "postgres://...". Checks the URL, not the server.
+    static Result<std::unique_ptr<Database>> Open(std::string_view url);
+
+    virtual Dialect dialect() const = 0;
+    virtual Result<std::unique_ptr<Connection>> Connect() = 0;
+    // A description for logs, without credentials.
+    virtual std::string Describe() const = 0;
+};
+
+// Rolls back unless Commit() was called. REQUIRES: conn outlives the Transaction.
+class Transaction {
+public:
+    static Result<Transaction> Begin(Connection& conn);
+    Transaction(Transaction&& other) noexcept : conn_(other.conn_) { other.conn_ = nullptr; }
+    Transaction(const Transaction&) = delete;
+    Transaction& operator=(const Transaction&) = delete;
+    Transaction& operator=(Transaction&&) = delete;
+    ~Transaction() {
+        if (conn_ != nullptr) conn_->Rollback();
+    }
+    Status Commit();
+
+private:
+    explicit Transaction(Connection& conn) : conn_(&conn) {}
+    Connection* conn_;
+};
+
+std::unique_ptr<Database> OpenSqlite(std::string path);
+std::unique_ptr<Database> OpenPostgres(std::string url);
+
+}  // namespace forgedb::store
