@@ -62,6 +62,42 @@ std::optional<std::string_view> Request::Query(std::string_view name) const {
     return std::string_view(it->second);
 }
 
+std::optional<std::string> FormValue(std::string_view body, std::string_view name) {
+    size_t pos = 0;
+    while (pos <= body.size()) {
+        size_t amp = body.find('&', pos);
+        if (amp == std::string_view::npos) amp = body.size();
+        std::string_view pair = body.substr(pos, amp - pos);
+        size_t eq = pair.find('=');
+        if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+            std::string out;
+            std::string_view v = pair.substr(eq + 1);
+            for (size_t i = 0; i < v.size(); ++i) {
+                if (v[i] == '+') {
+                    out += ' ';
+                } else if (v[i] == '%') {
+                    auto hex = [](char c) -> int {
+                        if (c >= '0' && c <= '9') return c - '0';
+                        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+                        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+                        return -1;
+                    };
+                    if (i + 2 >= v.size()) return std::nullopt;
+                    int hi = hex(v[i + 1]), lo = hex(v[i + 2]);
+                    if (hi < 0 || lo < 0) return std::nullopt;
+                    out += static_cast<char>(hi * 16 + lo);
+                    i += 2;
+                } else {
+                    out += v[i];
+                }
+            }
+            return out;
+        }
+        pos = amp + 1;
+    }
+    return std::nullopt;
+}
+
 std::string JsonQuote(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {

@@ -65,6 +65,10 @@ private:
     std::vector<Route> routes_;
 };
 
+// The value of `name` in an application/x-www-form-urlencoded body, decoded; nullopt if absent
+// or badly encoded.
+std::optional<std::string> FormValue(std::string_view body, std::string_view name);
+
 // JSON string literal of s (quotes included).
 std::string JsonQuote(std::string_view s);
 

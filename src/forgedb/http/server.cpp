@@ -3,6 +3,9 @@
 #include <httplib.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <thread>
+
 namespace forgedb::http {
 
 struct Server::Impl {
@@ -24,13 +27,14 @@ Status Server::Start() {
     s.set_payload_max_length(options_.max_body_bytes);
     int threads = options_.threads;
     s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    auto handle = [this](const httplib::Request& in, httplib::Response& out) {
+    auto dispatch = [this](const httplib::Request& in, std::string_view body,
+                           httplib::Response& out) {
         Request req;
         req.method = in.method;
         req.path = in.path;
         for (const auto& [k, v] : in.headers) req.headers.emplace(k, v);
         for (const auto& [k, v] : in.params) req.query.emplace(k, v);
-        req.body = in.body;
+        req.body = body;
         req.remote_addr = in.remote_addr;
         Response res;
         try {
@@ -43,11 +47,31 @@ Status Server::Start() {
         for (auto& [k, v] : res.headers) out.set_header(k, v);
         out.set_content(std::move(res.body), res.content_type);
     };
-    s.Get(".*", handle);
-    s.Post(".*", handle);
-    s.Put(".*", handle);
-    s.Delete(".*", handle);
-    s.Patch(".*", handle);
+    auto without_body = [dispatch](const httplib::Request& in, httplib::Response& out) {
+        dispatch(in, in.body, out);
+    };
+    // Bodies are read through a content reader: the library's own body reading refuses
+    // form-encoded bodies over 8 KB, and GitHub may send its deliveries form-encoded.
+    auto with_body = [dispatch](const httplib::Request& in, httplib::Response& out,
+                                const httplib::ContentReader& reader) {
+        std::string body;
+        bool complete = reader([&](const char* data, size_t n) {
+            body.append(data, n);
+            return true;
+        });
+        if (!complete) {  // too large (the library set 413) or cut short
+            if (out.status < 400) out.status = 400;
+            std::string msg = out.status == 413 ? "payload too large" : "could not read the body";
+            out.set_content("{\"error\":\"" + msg + "\"}", "application/json");
+            return;
+        }
+        dispatch(in, body, out);
+    };
+    s.Get(".*", without_body);
+    s.Delete(".*", without_body);
+    s.Post(".*", with_body);
+    s.Put(".*", with_body);
+    s.Patch(".*", with_body);
     s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty()) {
             std::string msg = res.status == 413 ? "payload too large" : "HTTP " + std::to_string(res.status);
@@ -64,6 +88,8 @@ Status Server::Start() {
                                                    std::to_string(options_.port));
     }
     thread_ = std::thread([this] { impl_->server.listen_after_bind(); });
+    // stop() is ignored until the accept loop runs; wait for it so Stop() always works.
+    while (!impl_->server.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     return Ok();
 }
 

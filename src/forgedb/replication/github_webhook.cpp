@@ -69,8 +69,17 @@ http::Response GithubWebhook::Handle(const http::Request& req,
             return http::Response::Error(401, "bad signature");
         }
     }
-    // 3. JSON.
-    auto doc = JsonDocument::Parse(req.body);
+    // 3. JSON: the body itself, or the "payload" field of a form-encoded delivery.
+    std::string_view json_text = req.body;
+    std::string form_payload;
+    if (auto ct = req.Header("Content-Type");
+        ct && ct->starts_with("application/x-www-form-urlencoded")) {
+        auto v = http::FormValue(req.body, "payload");
+        if (!v) return http::Response::Error(400, "no payload: form body without 'payload'");
+        form_payload = std::move(*v);
+        json_text = form_payload;
+    }
+    auto doc = JsonDocument::Parse(json_text);
     if (!doc) return http::Response::Error(400, "no payload: " + doc.error().message);
     if (!doc->root().is_object()) return http::Response::Error(400, "payload is not a JSON object");
     if (event == "ping") return http::Response::Message(200, "pong");
@@ -90,7 +99,7 @@ http::Response GithubWebhook::Handle(const http::Request& req,
         if (KeepHeader(k)) headers[k] = v;
     }
     d.headers_json = headers.dump();
-    d.body = std::string(req.body);
+    d.body = std::string(json_text);
     std::string args = tasks::DeliveryJobArgs(d.delivery_id);
     auto logged = log_.Log(std::move(d), tasks::kGithubDeliveryJob, std::move(args));
     if (!logged) {

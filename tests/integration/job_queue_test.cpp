@@ -1,0 +1,127 @@
+// The job queue on both backends: leasing, lease takeover, retries with backoff, dead jobs.
+
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "forgedb/queue/job_queue.hpp"
+#include "support/test_support.hpp"
+
+namespace forgedb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class JobQueueTest : public BackendTest {
+protected:
+    ManualClock clock{*ParseTimestamp("2026-01-01T00:00:00Z")};
+};
+FORGEDB_INSTANTIATE_BACKENDS(JobQueueTest);
+
+TEST_P(JobQueueTest, LeaseRunsEachJobOnce) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto id = q.Enqueue({"test.kind", "{\"x\":1}", 3, {}, {}});
+    ASSERT_TRUE(id);
+    auto job = q.Lease("w1", 60s);
+    ASSERT_TRUE(job && *job);
+    EXPECT_EQ((*job)->id, *id);
+    EXPECT_EQ((*job)->kind, "test.kind");
+    EXPECT_EQ((*job)->attempts, 1);
+    auto none = q.Lease("w2", 60s);
+    ASSERT_TRUE(none);
+    EXPECT_FALSE(*none);
+    ASSERT_TRUE(q.Succeed(*id));
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {*id}), "succeeded");
+    EXPECT_FALSE(*q.Lease("w2", 60s));
+}
+
+TEST_P(JobQueueTest, ExpiredLeaseIsTakenOver) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto id = *q.Enqueue({"test.kind", "{}", 3, {}, {}});
+    ASSERT_TRUE(*q.Lease("crashed-worker", 30s));
+    clock.Advance(29s);
+    EXPECT_FALSE(*q.Lease("w2", 30s));
+    clock.Advance(2s);
+    auto again = q.Lease("w2", 30s);
+    ASSERT_TRUE(again && *again);
+    EXPECT_EQ((*again)->id, id);
+    EXPECT_EQ((*again)->attempts, 2);
+    EXPECT_EQ(tdb().Scalar("SELECT lease_owner FROM job WHERE id = ?", {id}), "w2");
+}
+
+TEST_P(JobQueueTest, RetriesWithBackoffThenDies) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto id = *q.Enqueue({"test.kind", "{}", 2, {}, {}});
+    queue::RetryPolicy policy{1000ms, 60000ms};
+    auto job = **q.Lease("w", 60s);
+    ASSERT_TRUE(q.Fail(job, MakeError(ErrorCode::kTransient, "upstream 502"), policy, 0.0));
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {id}), "queued");
+    EXPECT_FALSE(*q.Lease("w", 60s)) << "not before the backoff delay";
+    clock.Advance(600ms);
+    job = **q.Lease("w", 60s);
+    EXPECT_EQ(job.attempts, 2);
+    ASSERT_TRUE(q.Fail(job, MakeError(ErrorCode::kTransient, "upstream 503"), policy, 0.0));
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {id}), "dead");
+    EXPECT_EQ(tdb().Scalar("SELECT last_error FROM job WHERE id = ?", {id}),
+              "transient: upstream 503");
+    clock.Advance(1h);
+    EXPECT_FALSE(*q.Lease("w", 60s));
+}
+
+TEST_P(JobQueueTest, RateLimitWaitsForReset) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto id = *q.Enqueue({"test.kind", "{}", 5, {}, {}});
+    auto job = **q.Lease("w", 60s);
+    Error e = MakeError(ErrorCode::kRateLimited, "limit");
+    e.retry_at = clock.Now() + 10min;
+    ASSERT_TRUE(q.Fail(job, e, queue::RetryPolicy{}, 0.5));
+    clock.Advance(9min);
+    EXPECT_FALSE(*q.Lease("w", 60s));
+    clock.Advance(2min);
+    auto again = q.Lease("w", 60s);
+    ASSERT_TRUE(again && *again);
+    EXPECT_EQ((*again)->id, id);
+}
+
+TEST_P(JobQueueTest, PermanentErrorFailsWithoutRetry) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto id = *q.Enqueue({"test.kind", "{}", 5, {}, {}});
+    auto job = **q.Lease("w", 60s);
+    ASSERT_TRUE(q.Fail(job, MakeError(ErrorCode::kInvalid, "bad args"), {}, 0.5));
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {id}), "failed");
+}
+
+TEST_P(JobQueueTest, ConcurrentWorkersNeverShareAJob) {
+    {
+        queue::JobQueue q(tdb().conn(), clock);
+        for (int i = 0; i < 60; ++i) ASSERT_TRUE(q.Enqueue({"test.kind", "{}", 1, {}, {}}));
+    }
+    std::mutex mu;
+    std::multiset<std::int64_t> seen;
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 3; ++t) {
+        threads.emplace_back([&, t] {
+            auto conn = tdb().db().Connect();
+            ASSERT_TRUE(conn);
+            queue::JobQueue q(**conn, clock);
+            for (;;) {
+                auto job = q.Lease("w" + std::to_string(t), 60s);
+                ASSERT_TRUE(job) << job.error().ToString();
+                if (!*job) return;
+                {
+                    std::lock_guard lock(mu);
+                    seen.insert((*job)->id);
+                }
+                ASSERT_TRUE(q.Succeed((*job)->id));
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(seen.size(), 60u);
+    EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()).size(), 60u);
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM job WHERE state = 'succeeded'"), 60);
+}
+
+}  // namespace
+}  // namespace forgedb::testing

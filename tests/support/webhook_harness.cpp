@@ -1,0 +1,70 @@
+#include "support/webhook_harness.hpp"
+
+#include "forgedb/core/crypto.hpp"
+#include "forgedb/tasks/process_delivery.hpp"
+
+namespace forgedb::testing {
+
+WebhookHarness::WebhookHarness(TestDatabase& tdb, std::string secret)
+    : tdb_(tdb), secret_(std::move(secret)) {
+    tasks::RegisterDeliveryTasks(registry_);
+    queue::WorkerOptions wopts;
+    wopts.threads = 0;
+    workers_ = std::make_unique<queue::WorkerPool>(
+        tdb_.db(), clock_, notifier_, [this](queue::JobContext& c) { return registry_.Run(c); },
+        wopts);
+    log_ = std::make_unique<replication::DeliveryLog>(tdb_.db(), clock_, notifier_);
+    auto st = log_->Start();
+    if (!st) throw std::runtime_error(st.error().ToString());
+    webhook_ = std::make_unique<replication::GithubWebhook>(
+        *log_, clock_, replication::GithubWebhookOptions{secret_});
+    router_.AddAll(webhook_->Routes());
+    http::ServerOptions sopts;
+    sopts.port = 0;
+    sopts.threads = 8;
+    server_ = std::make_unique<http::Server>(router_, sopts);
+    st = server_->Start();
+    if (!st) throw std::runtime_error(st.error().ToString());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(30, 0);
+}
+
+WebhookHarness::~WebhookHarness() {
+    server_->Stop();
+    log_->Stop();
+}
+
+std::string WebhookHarness::Signature(const std::string& body) const {
+    return "sha256=" + HmacSha256Hex(secret_, body);
+}
+
+httplib::Result WebhookHarness::Post(const std::string& event, const std::string& body,
+                                     const std::string& delivery_id, bool sign,
+                                     const std::string& path, const std::string& content_type) {
+    httplib::Headers headers{{"X-GitHub-Event", event},
+                             {"X-GitHub-Delivery", delivery_id},
+                             {"User-Agent", "GitHub-Hookshot/test"}};
+    if (sign) headers.emplace("X-Hub-Signature-256", Signature(body));
+    return PostRaw(path, headers, body, content_type);
+}
+
+httplib::Result WebhookHarness::PostRaw(const std::string& path, const httplib::Headers& headers,
+                                        const std::string& body, const std::string& content_type) {
+    return client_->Post(path, headers, body, content_type);
+}
+
+int WebhookHarness::Drain() {
+    auto ran = workers_->Drain();
+    if (!ran) throw std::runtime_error(ran.error().ToString());
+    return *ran;
+}
+
+int WebhookHarness::Deliver(const std::string& event, const std::string& fixture,
+                            const std::string& id) {
+    auto res = Post(event, ReadFile(DataPath(fixture)), id);
+    if (!res) throw std::runtime_error("POST failed: " + httplib::to_string(res.error()));
+    Drain();
+    return res->status;
+}
+
+}  // namespace forgedb::testing

@@ -1,0 +1,57 @@
+#pragma once
+// The webhook surface served over real HTTP on loopback from a test database, with the worker
+// pool driven by the test (Drain) so that processing is deterministic.
+
+#include <httplib.h>
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "forgedb/core/clock.hpp"
+#include "forgedb/http/server.hpp"
+#include "forgedb/queue/worker_pool.hpp"
+#include "forgedb/replication/delivery_log.hpp"
+#include "forgedb/replication/github_webhook.hpp"
+#include "forgedb/tasks/task_registry.hpp"
+#include "support/test_support.hpp"
+
+namespace forgedb::testing {
+
+inline constexpr const char* kSecret = "It's a Secret to Everybody";
+
+class WebhookHarness {
+public:
+    // secret "" = unsigned deliveries accepted.
+    explicit WebhookHarness(TestDatabase& tdb, std::string secret = kSecret);
+    ~WebhookHarness();
+
+    // POSTs `body` to `path` as a GitHub delivery; signs it unless `sign` is false.
+    httplib::Result Post(const std::string& event, const std::string& body,
+                         const std::string& delivery_id, bool sign = true,
+                         const std::string& path = "/replication",
+                         const std::string& content_type = "application/json");
+    httplib::Result PostRaw(const std::string& path, const httplib::Headers& headers,
+                            const std::string& body, const std::string& content_type);
+    // Runs every runnable job; returns how many ran.
+    int Drain();
+    // Posts a fixture file (path relative to tests/data) and processes it; returns the status.
+    int Deliver(const std::string& event, const std::string& fixture, const std::string& id);
+
+    std::string Signature(const std::string& body) const;
+
+private:
+    TestDatabase& tdb_;
+    std::string secret_;
+    SystemClock clock_;
+    queue::Notifier notifier_;
+    tasks::TaskRegistry registry_;
+    std::unique_ptr<queue::WorkerPool> workers_;
+    std::unique_ptr<replication::DeliveryLog> log_;
+    std::unique_ptr<replication::GithubWebhook> webhook_;
+    http::Router router_;
+    std::unique_ptr<http::Server> server_;
+    std::unique_ptr<httplib::Client> client_;
+};
+
+}  // namespace forgedb::testing

@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+
+#include "forgedb/core/crypto.hpp"
+#include "forgedb/core/json.hpp"
+#include "forgedb/core/time.hpp"
+#include "forgedb/replication/github_webhook.hpp"
+
+namespace forgedb {
+namespace {
+
+// GitHub's documented test vector (validating webhook deliveries).
+TEST(Signature, GithubTestVector) {
+    EXPECT_EQ(HmacSha256Hex("It's a Secret to Everybody", "Hello, World!"),
+              "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17");
+    EXPECT_TRUE(replication::VerifyGithubSignature(
+        "It's a Secret to Everybody", "Hello, World!",
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
+}
+
+TEST(Signature, RejectsWrongOrMalformed) {
+    const std::string good =
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+    EXPECT_FALSE(replication::VerifyGithubSignature("other secret", "Hello, World!", good));
+    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody",
+                                                    "Hello, World?", good));
+    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody",
+                                                    "Hello, World!", good.substr(7)));
+    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody",
+                                                    "Hello, World!", good.substr(0, 40)));
+    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody",
+                                                    "Hello, World!", "sha1=abc"));
+    EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
+    EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
+}
+
+TEST(Time, ParsesForgeForms) {
+    auto t = ParseTimestamp("2019-05-15T15:20:33Z");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(FormatForgeTime(*t), "2019-05-15T15:20:33Z");
+    EXPECT_EQ(FormatLocalTime(*t), "2019-05-15T15:20:33.000000Z");
+    // Offsets are converted to UTC.
+    EXPECT_EQ(FormatForgeTime(*ParseTimestamp("2019-05-15T17:20:33+02:00")),
+              "2019-05-15T15:20:33Z");
+    EXPECT_EQ(FormatForgeTime(*ParseTimestamp("2019-05-15T10:20:33-05")), "2019-05-15T15:20:33Z");
+    // PostgreSQL output and Gerrit's nanoseconds.
+    EXPECT_EQ(FormatLocalTime(*ParseTimestamp("2019-05-15 15:20:33.123456+00")),
+              "2019-05-15T15:20:33.123456Z");
+    EXPECT_EQ(FormatLocalTime(*ParseTimestamp("2013-02-20 12:12:53.123456789")),
+              "2013-02-20T12:12:53.123456Z");
+    EXPECT_EQ(FormatForgeTime(FromUnixSeconds(1557933565)), "2019-05-15T15:19:25Z");
+}
+
+TEST(Time, RejectsGarbage) {
+    EXPECT_FALSE(ParseTimestamp(""));
+    EXPECT_FALSE(ParseTimestamp("yesterday"));
+    EXPECT_FALSE(ParseTimestamp("2019-13-01T00:00:00Z"));
+    EXPECT_FALSE(ParseTimestamp("2019-02-30T00:00:00Z"));
+    EXPECT_FALSE(ParseTimestamp("2019-05-15T15:20:33Zjunk"));
+    EXPECT_FALSE(ParseTimestamp("2019-05-15T25:20:33Z"));
+    EXPECT_FALSE(ParseTimestamp("2019-05-15T15:20:33."));
+}
+
+TEST(Time, LocalFormatSortsAsText) {
+    auto a = *ParseTimestamp("2019-05-15T15:20:33.5Z");
+    auto b = *ParseTimestamp("2019-05-15T15:20:34Z");
+    EXPECT_LT(FormatLocalTime(a), FormatLocalTime(b));
+}
+
+TEST(Json, ParsesAndReads) {
+    auto doc = JsonDocument::Parse(R"({"a":{"b":[1,2]},"n":null,"s":"x","i":12345678901})");
+    ASSERT_TRUE(doc);
+    EXPECT_TRUE(JsonPath(doc->root(), {"a", "b"}));
+    EXPECT_FALSE(JsonPath(doc->root(), {"a", "c"}));
+    EXPECT_TRUE(JsonIsNull(*JsonGet(doc->root(), "n")));
+    EXPECT_EQ(JsonGetString(doc->root(), "s"), "x");
+    EXPECT_EQ(JsonGetInt(doc->root(), "i"), 12345678901LL);
+    EXPECT_FALSE(JsonGetInt(doc->root(), "s"));
+    EXPECT_EQ(JsonText(*JsonGet(doc->root(), "a")), R"({"b":[1,2]})");
+}
+
+TEST(Json, RejectsMalformed) {
+    EXPECT_FALSE(JsonDocument::Parse("{"));
+    EXPECT_FALSE(JsonDocument::Parse("not json"));
+    EXPECT_FALSE(JsonDocument::Parse(""));
+    EXPECT_FALSE(JsonDocument::Parse("{\"a\": \"\xff\"}"));  // invalid UTF-8
+    auto e = JsonDocument::Parse("[1,]");
+    ASSERT_FALSE(e);
+    EXPECT_EQ(e.error().code, ErrorCode::kInvalid);
+}
+
+}  // namespace
+}  // namespace forgedb
