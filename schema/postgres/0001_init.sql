@@ -193,7 +193,6 @@ CREATE TABLE github_pull_request_file (
 CREATE TABLE github_pull_request_label_association (
     pull_request_id BIGINT NOT NULL,
     label_id BIGINT NOT NULL,
-    label_name TEXT,
     PRIMARY KEY (pull_request_id, label_id)
 );
 CREATE INDEX github_pull_request_label_association_label ON github_pull_request_label_association (label_id);
@@ -248,7 +247,6 @@ CREATE INDEX github_issue_label_repo_name ON github_issue_label (repo_id, name);
 CREATE TABLE github_issue_label_association (
     issue_id BIGINT NOT NULL,
     label_id BIGINT NOT NULL,
-    label_name TEXT,
     PRIMARY KEY (issue_id, label_id)
 );
 CREATE INDEX github_issue_label_association_label ON github_issue_label_association (label_id);
@@ -359,5 +357,6 @@ CREATE TABLE job (
     updated_at TIMESTAMPTZ NOT NULL,
     finished_at TIMESTAMPTZ
 );
-CREATE INDEX job_ready ON job (state, run_after);
+CREATE INDEX job_ready ON job (state, run_after, id);
+CREATE INDEX job_lease ON job (state, lease_expires_at);
 CREATE INDEX job_parent ON job (parent_id);

@@ -50,6 +50,17 @@ TEST_P(JobQueueTest, ExpiredLeaseIsTakenOver) {
     EXPECT_EQ(tdb().Scalar("SELECT lease_owner FROM job WHERE id = ?", {id}), "w2");
 }
 
+TEST_P(JobQueueTest, LeaseExpiredOnLastAttemptMeansDead) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto id = *q.Enqueue({"test.kind", "{}", 1, {}, {}});
+    ASSERT_TRUE(*q.Lease("crashing-worker", 30s));
+    clock.Advance(31s);
+    EXPECT_FALSE(*q.Lease("w2", 30s));
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {id}), "dead");
+    EXPECT_NE(tdb().Scalar("SELECT last_error FROM job WHERE id = ?", {id})->find("lease expired"),
+              std::string::npos);
+}
+
 TEST_P(JobQueueTest, RetriesWithBackoffThenDies) {
     queue::JobQueue q(tdb().conn(), clock);
     auto id = *q.Enqueue({"test.kind", "{}", 2, {}, {}});

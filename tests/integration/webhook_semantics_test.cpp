@@ -8,6 +8,8 @@
 #include "forgedb/app/runtime.hpp"
 #include "forgedb/core/json.hpp"
 #include "forgedb/process/github/objects.hpp"
+#include "forgedb/store/delivery_store.hpp"
+#include "forgedb/tasks/process_delivery.hpp"
 #include "support/webhook_harness.hpp"
 
 namespace forgedb::testing {
@@ -216,8 +218,40 @@ TEST_P(WebhookTest, MissingObjectIsLoggedAsFailedWithItsError) {
     auto error = tdb().Scalar("SELECT error FROM webhook_delivery WHERE delivery_id = 'f1'");
     ASSERT_TRUE(error);
     EXPECT_NE(error->find("pull_request"), std::string::npos);
-    EXPECT_EQ(tdb().Scalar("SELECT state FROM job"), "failed");
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job"), "succeeded");  // the job did its work
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_pull_request"), 0);
+}
+
+TEST_P(WebhookTest, OneBadPayloadDoesNotHoldBackItsBatch) {
+    // 40 deliveries logged by one group commit share one job (processed in chunks of 32).
+    std::vector<std::string> ids;
+    json issue = json::parse(Fixture("issues/opened.payload.json"));
+    {
+        auto tx = store::Transaction::Begin(tdb().conn());
+        for (int i = 0; i < 40; ++i) {
+            store::Delivery d;
+            d.forge = "github";
+            d.delivery_id = "batch-" + std::to_string(i);
+            d.event = "issues";
+            d.received_at = SystemClock().Now();
+            d.headers_json = "{}";
+            json body = issue;
+            body["issue"]["id"] = 1000 + i;
+            if (i == 17) body.erase("issue");  // cannot be processed
+            d.body = body.dump();
+            ASSERT_TRUE(*store::InsertDelivery(tdb().conn(), d));
+            ids.push_back(d.delivery_id);
+        }
+        SystemClock clock;
+        queue::JobQueue q(tdb().conn(), clock);
+        ASSERT_TRUE(q.Enqueue(tasks::DeliveriesJob("github", ids)));
+        ASSERT_TRUE(tx->Commit());
+    }
+    EXPECT_EQ(h_->Drain(), 1);
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM webhook_delivery WHERE status = 'processed'"), 39);
+    EXPECT_EQ(DeliveryStatus("batch-17"), "failed");
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_issue"), 39);
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job"), "succeeded");
 }
 
 TEST_P(WebhookTest, OversizedBodyIs413) {

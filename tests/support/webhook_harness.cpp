@@ -13,7 +13,8 @@ WebhookHarness::WebhookHarness(TestDatabase& tdb, std::string secret)
     workers_ = std::make_unique<queue::WorkerPool>(
         tdb_.db(), clock_, notifier_, [this](queue::JobContext& c) { return registry_.Run(c); },
         wopts);
-    log_ = std::make_unique<replication::DeliveryLog>(tdb_.db(), clock_, notifier_);
+    log_ = std::make_unique<replication::DeliveryLog>(tdb_.db(), clock_, notifier_,
+                                                      &tasks::DeliveriesJob);
     auto st = log_->Start();
     if (!st) throw std::runtime_error(st.error().ToString());
     webhook_ = std::make_unique<replication::GithubWebhook>(

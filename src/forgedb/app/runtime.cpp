@@ -92,7 +92,7 @@ int RunServe(const ServeConfig& config) {
     wopts.threads = config.workers;
     queue::WorkerPool workers(*opened->db, clock, notifier,
                               [&registry](queue::JobContext& c) { return registry.Run(c); }, wopts);
-    replication::DeliveryLog log(*opened->db, clock, notifier);
+    replication::DeliveryLog log(*opened->db, clock, notifier, &tasks::DeliveriesJob);
     if (auto st = log.Start(); !st) {
         spdlog::error("{}", st.error().ToString());
         return kExitRuntime;
@@ -167,27 +167,31 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
         return kExitRuntime;
     }
     queue::JobQueue queue(conn, clock);
+    // One delivery per transaction; a payload that cannot be processed is recorded as failed.
+    auto replay_one = [&](const std::string& id) -> Result<std::string> {
+        Error payload_error;
+        {
+            FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
+            auto status = tasks::ProcessGithubDelivery(queue, registry, id);
+            if (status) {
+                FORGEDB_TRY(tx.Commit());
+                return status;
+            }
+            if (!tasks::IsPayloadError(status.error())) return Unexpected(status.error());
+            payload_error = status.error();
+        }  // the partial writes roll back here
+        spdlog::warn("delivery {}: {}", id, payload_error.ToString());
+        FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
+        FORGEDB_TRY(store::SetDeliveryOutcome(conn, "github", id, "failed", payload_error.ToString(),
+                                              clock.Now()));
+        FORGEDB_TRY(tx.Commit());
+        return std::string("failed");
+    };
     std::map<std::string, int> counts;
     for (const auto& id : *ids) {
-        auto tx = store::Transaction::Begin(conn);
-        if (!tx) {
-            spdlog::error("{}", tx.error().ToString());
-            return kExitRuntime;
-        }
-        auto status = tasks::ProcessGithubDelivery(queue, registry, id);
+        auto status = replay_one(id);
         if (!status) {
-            conn.Rollback();
-            spdlog::warn("delivery {}: {}", id, status.error().ToString());
-            auto tx2 = store::Transaction::Begin(conn);
-            if (tx2 && store::SetDeliveryOutcome(conn, "github", id, "failed",
-                                                 status.error().ToString(), clock.Now()) ) {
-                (void)tx2->Commit();
-            }
-            ++counts["failed"];
-            continue;
-        }
-        if (auto st = tx->Commit(); !st) {
-            spdlog::error("{}", st.error().ToString());
+            spdlog::error("delivery {}: {}; stopping the replay", id, status.error().ToString());
             return kExitRuntime;
         }
         ++counts[*status];

@@ -13,6 +13,17 @@ Result<JsonDocument> JsonDocument::Parse(std::string_view text) {
     return doc;
 }
 
+Result<Json> ParseOnThisThread(std::string_view text) {
+    thread_local simdjson::dom::parser parser;
+    Json root;
+    auto err = parser.parse(text.data(), text.size()).get(root);
+    if (err) {
+        return Unexpected(ErrorCode::kInvalid,
+                          std::string("body is not valid JSON: ") + simdjson::error_message(err));
+    }
+    return root;
+}
+
 std::optional<Json> JsonGet(Json obj, std::string_view key) {
     if (!obj.is_object()) return std::nullopt;
     Json v;

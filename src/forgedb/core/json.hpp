@@ -27,6 +27,10 @@ private:
     Json root_;
 };
 
+// Parses and validates `text` with a parser owned by the calling thread, so that repeated parses
+// reuse its memory. The result is valid until the next call on the same thread.
+Result<Json> ParseOnThisThread(std::string_view text);
+
 // The member `key` of `obj`; nullopt when obj is not an object or has no such member.
 std::optional<Json> JsonGet(Json obj, std::string_view key);
 // obj[key1][key2]...: nullopt as soon as a step is missing or not an object.

@@ -30,7 +30,6 @@ bool IsRetryable(const Error& error) {
         case ErrorCode::kTransient:
         case ErrorCode::kRateLimited:
         case ErrorCode::kDatabase:
-        case ErrorCode::kInternal:
             return true;
         default:
             return false;

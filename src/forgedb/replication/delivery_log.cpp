@@ -5,13 +5,18 @@
 namespace forgedb::replication {
 
 DeliveryLog::DeliveryLog(store::Database& db, const Clock& clock, queue::Notifier& notifier,
-                         int max_batch)
-    : db_(db), clock_(clock), notifier_(notifier), max_batch_(max_batch) {}
+                         JobFactory job_factory, int max_batch)
+    : db_(db),
+      clock_(clock),
+      notifier_(notifier),
+      job_factory_(std::move(job_factory)),
+      max_batch_(max_batch) {}
 
 DeliveryLog::~DeliveryLog() { Stop(); }
 
 Status DeliveryLog::Start() {
     FORGEDB_ASSIGN_OR_RETURN(conn_, db_.Connect());
+    conn_->SetWritePriority(true);
     thread_ = std::thread([this] { Run(); });
     return Ok();
 }
@@ -25,12 +30,9 @@ void DeliveryLog::Stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-Result<LogOutcome> DeliveryLog::Log(store::Delivery delivery, std::string job_kind,
-                                    std::string job_args) {
+Result<LogOutcome> DeliveryLog::Log(store::Delivery delivery) {
     auto p = std::make_unique<Pending>();
     p->delivery = std::move(delivery);
-    p->job_kind = std::move(job_kind);
-    p->job_args = std::move(job_args);
     auto future = p->done.get_future();
     {
         std::lock_guard lock(mu_);
@@ -61,19 +63,25 @@ void DeliveryLog::WriteBatch(std::vector<std::unique_ptr<Pending>>& batch) {
     std::vector<LogOutcome> outcomes;
     auto write = [&]() -> Status {
         outcomes.clear();
+        if (!conn_) {
+            FORGEDB_ASSIGN_OR_RETURN(conn_, db_.Connect());
+        }
+        conn_->SetWritePriority(true);
         FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(*conn_));
-        queue::JobQueue jobs(*conn_, clock_);
+        std::map<std::string, std::vector<std::string>> logged;  // forge -> new delivery ids
         for (auto& p : batch) {
             FORGEDB_ASSIGN_OR_RETURN(bool inserted, store::InsertDelivery(*conn_, p->delivery));
-            if (inserted) {
-                FORGEDB_TRY(jobs.Enqueue(store::NewJob{p->job_kind, p->job_args, 5, {}, {}}));
-            }
+            if (inserted) logged[p->delivery.forge].push_back(p->delivery.delivery_id);
             outcomes.push_back(inserted ? LogOutcome::kLogged : LogOutcome::kDuplicate);
         }
+        queue::JobQueue jobs(*conn_, clock_);
+        for (const auto& [forge, ids] : logged) FORGEDB_TRY(jobs.Enqueue(job_factory_(forge, ids)));
         return tx.Commit();
     };
     Status st = write();
     if (!st) {
+        // A lost PostgreSQL connection is reopened for the next batch.
+        if (st.error().code == ErrorCode::kTransient) conn_.reset();
         spdlog::error("delivery log: write of {} deliveries failed: {}", batch.size(),
                       st.error().ToString());
         for (auto& p : batch) p->done.set_value(Unexpected(st.error()));

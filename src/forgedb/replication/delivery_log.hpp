@@ -1,11 +1,15 @@
 #pragma once
 // Durable intake of webhook deliveries with group commit. Request threads call Log(); one writer
-// thread gathers the deliveries waiting at that moment, writes them and their processing jobs in a
-// single transaction, commits, and only then answers each caller. Every delivery answered as
-// accepted is on disk; concurrent requests share the cost of one commit. Thread-safe.
+// thread gathers the deliveries waiting at that moment, writes them and one processing job per
+// forge in a single transaction, commits, and only then answers each caller. Every delivery
+// answered as accepted is on disk; concurrent requests share the cost of one commit. Thread-safe.
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -22,9 +26,13 @@ enum class LogOutcome { kLogged, kDuplicate };
 
 class DeliveryLog {
 public:
-    // `job_kind`: the job enqueued with each new delivery; `notifier` wakes the workers.
+    // Builds the job that processes a group of new deliveries of one forge.
+    using JobFactory =
+        std::function<store::NewJob(const std::string& forge, const std::vector<std::string>& ids)>;
+
+    // `notifier` wakes the workers after each commit.
     DeliveryLog(store::Database& db, const Clock& clock, queue::Notifier& notifier,
-                int max_batch = 256);
+                JobFactory job_factory, int max_batch = 256);
     ~DeliveryLog();
     DeliveryLog(const DeliveryLog&) = delete;
     DeliveryLog& operator=(const DeliveryLog&) = delete;
@@ -34,13 +42,11 @@ public:
     void Stop();
 
     // Blocks until the delivery is committed (or refused as a duplicate, or the write failed).
-    Result<LogOutcome> Log(store::Delivery delivery, std::string job_kind, std::string job_args);
+    Result<LogOutcome> Log(store::Delivery delivery);
 
 private:
     struct Pending {
         store::Delivery delivery;
-        std::string job_kind;
-        std::string job_args;
         std::promise<Result<LogOutcome>> done;
     };
     void Run();
@@ -49,6 +55,7 @@ private:
     store::Database& db_;
     const Clock& clock_;
     queue::Notifier& notifier_;
+    JobFactory job_factory_;
     int max_batch_;
     std::unique_ptr<store::Connection> conn_;
     std::mutex mu_;

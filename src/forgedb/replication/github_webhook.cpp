@@ -4,7 +4,6 @@
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
-#include "forgedb/tasks/process_delivery.hpp"
 
 namespace forgedb::replication {
 namespace {
@@ -79,9 +78,9 @@ http::Response GithubWebhook::Handle(const http::Request& req,
         form_payload = std::move(*v);
         json_text = form_payload;
     }
-    auto doc = JsonDocument::Parse(json_text);
+    auto doc = ParseOnThisThread(json_text);
     if (!doc) return http::Response::Error(400, "no payload: " + doc.error().message);
-    if (!doc->root().is_object()) return http::Response::Error(400, "payload is not a JSON object");
+    if (!doc->is_object()) return http::Response::Error(400, "payload is not a JSON object");
     if (event == "ping") return http::Response::Message(200, "pong");
     // 4. Log durably before answering.
     auto delivery_id = req.Header("X-GitHub-Delivery");
@@ -92,7 +91,7 @@ http::Response GithubWebhook::Handle(const http::Request& req,
     d.forge = "github";
     d.delivery_id = std::string(*delivery_id);
     d.event = event;
-    d.action = JsonGetString(doc->root(), "action").value_or("");
+    d.action = JsonGetString(*doc, "action").value_or("");
     d.received_at = clock_.Now();
     nlohmann::json headers = nlohmann::json::object();
     for (const auto& [k, v] : req.headers) {
@@ -100,8 +99,7 @@ http::Response GithubWebhook::Handle(const http::Request& req,
     }
     d.headers_json = headers.dump();
     d.body = std::string(json_text);
-    std::string args = tasks::DeliveryJobArgs(d.delivery_id);
-    auto logged = log_.Log(std::move(d), tasks::kGithubDeliveryJob, std::move(args));
+    auto logged = log_.Log(std::move(d));
     if (!logged) {
         auto res = http::Response::Error(503, "could not log the delivery; please redeliver");
         res.headers.emplace_back("Retry-After", "5");

@@ -43,6 +43,9 @@ public:
     virtual Status Begin() = 0;
     virtual Status Commit() = 0;
     virtual void Rollback() = 0;
+    // Lets this connection's write transactions go ahead of other waiting writers of the same
+    // process (SQLite has one writer; webhook intake uses this). No effect on PostgreSQL.
+    virtual void SetWritePriority(bool /*priority*/) {}
 };
 
 class Database {

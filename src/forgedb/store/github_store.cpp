@@ -4,14 +4,14 @@ namespace forgedb::store::github {
 namespace {
 
 Status ReplaceLabels(Connection& conn, std::string_view table, std::string_view owner_column,
-                     std::int64_t owner_id, const std::vector<LabelRef>& labels) {
+                     std::int64_t owner_id, const std::vector<std::int64_t>& label_ids) {
     std::string del = "DELETE FROM " + std::string(table) + " WHERE " + std::string(owner_column) +
                       " = ?";
     FORGEDB_TRY(conn.Query(del, {owner_id}));
     std::string ins = "INSERT INTO " + std::string(table) + " (" + std::string(owner_column) +
-                      ", label_id, label_name) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
-    for (const auto& l : labels) {
-        FORGEDB_TRY(conn.Query(ins, {owner_id, l.id, l.name}));
+                      ", label_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
+    for (auto label_id : label_ids) {
+        FORGEDB_TRY(conn.Query(ins, {owner_id, label_id}));
     }
     return Ok();
 }
@@ -19,14 +19,14 @@ Status ReplaceLabels(Connection& conn, std::string_view table, std::string_view 
 }  // namespace
 
 Status ReplaceIssueLabels(Connection& conn, std::int64_t issue_id,
-                          const std::vector<LabelRef>& labels) {
-    return ReplaceLabels(conn, "github_issue_label_association", "issue_id", issue_id, labels);
+                          const std::vector<std::int64_t>& label_ids) {
+    return ReplaceLabels(conn, "github_issue_label_association", "issue_id", issue_id, label_ids);
 }
 
 Status ReplacePullRequestLabels(Connection& conn, std::int64_t pull_request_id,
-                                const std::vector<LabelRef>& labels) {
+                                const std::vector<std::int64_t>& label_ids) {
     return ReplaceLabels(conn, "github_pull_request_label_association", "pull_request_id",
-                         pull_request_id, labels);
+                         pull_request_id, label_ids);
 }
 
 Status RemoveLabelEverywhere(Connection& conn, std::int64_t label_id) {

@@ -11,16 +11,11 @@
 
 namespace forgedb::store::github {
 
-struct LabelRef {
-    std::int64_t id;
-    std::string name;
-};
-
 // Makes the labels of an issue (or a pull request) exactly `labels`.
 Status ReplaceIssueLabels(Connection& conn, std::int64_t issue_id,
-                          const std::vector<LabelRef>& labels);
+                          const std::vector<std::int64_t>& label_ids);
 Status ReplacePullRequestLabels(Connection& conn, std::int64_t pull_request_id,
-                                const std::vector<LabelRef>& labels);
+                                const std::vector<std::int64_t>& label_ids);
 // Removes a deleted label from every issue and pull request.
 Status RemoveLabelEverywhere(Connection& conn, std::int64_t label_id);
 

@@ -42,10 +42,21 @@ Result<std::int64_t> InsertJob(Connection& conn, const NewJob& job, Timestamp no
 Result<std::optional<JobRow>> LeaseJob(Connection& conn, const std::string& owner, Timestamp now,
                                        Timestamp lease_until) {
     std::string ts = FormatLocalTime(now);
+    // A worker that died on the job's last attempt leaves an expired lease: the job is dead.
+    FORGEDB_TRY(conn.Query(
+        "UPDATE job SET state = 'dead', lease_owner = NULL, lease_expires_at = NULL, "
+        "last_error = COALESCE(last_error || '; ', '') || 'lease expired on the last attempt', "
+        "updated_at = ?, finished_at = ? "
+        "WHERE state = 'running' AND lease_expires_at < ? AND attempts >= max_attempts",
+        {ts, ts, ts}));
+    // Each branch walks its own index in order, so picking a job does not sort the backlog.
+    std::string lock = conn.dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
     std::string pick =
-        "SELECT id FROM job WHERE (state = 'queued' AND run_after <= ?) OR "
-        "(state = 'running' AND lease_expires_at < ?) ORDER BY run_after, id LIMIT 1";
-    if (conn.dialect() == Dialect::kPostgres) pick += " FOR UPDATE SKIP LOCKED";
+        "SELECT id FROM (SELECT id, run_after AS due FROM (SELECT id, run_after FROM job "
+        "WHERE state = 'queued' AND run_after <= ? ORDER BY run_after, id LIMIT 1" + lock +
+        ") q UNION ALL SELECT id, lease_expires_at AS due FROM (SELECT id, lease_expires_at FROM "
+        "job WHERE state = 'running' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT 1" +
+        lock + ") r) c ORDER BY due, id LIMIT 1";
     std::string sql =
         "UPDATE job SET state = 'running', attempts = attempts + 1, lease_owner = ?, "
         "lease_expires_at = ?, updated_at = ? WHERE id = (" +

@@ -1,9 +1,21 @@
 // SQLite implementation of store::Database: one sqlite3 handle per Connection, WAL journal,
 // synchronous=NORMAL (a commit survives a process crash), prepared statements cached per handle.
+//
+// SQLite has one writer at a time. Within a process, writers queue on a WriteGate instead of
+// sleeping in SQLite's busy handler, and a connection marked as priority (webhook intake) goes
+// first. Checkpoints run on a background thread instead of inside whichever commit crosses the
+// automatic threshold: the bulk of the WAL is copied without holding the gate, then the short
+// tail under it so that the WAL restarts from its beginning and stays bounded.
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <condition_variable>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <unordered_map>
 
 #include "forgedb/store/database.hpp"
@@ -22,9 +34,59 @@ Error SqliteError(sqlite3* db, int rc, std::string_view what) {
     return MakeError(code, std::move(msg));
 }
 
+// Orders the writers of one database file within this process. Thread-safe.
+class WriteGate {
+public:
+    void Acquire(bool priority) {
+        std::unique_lock lock(mu_);
+        if (priority) ++priority_waiting_;
+        cv_.wait(lock, [&] { return !held_ && (priority || priority_waiting_ == 0); });
+        if (priority) --priority_waiting_;
+        held_ = true;
+    }
+    void Release() {
+        {
+            std::lock_guard lock(mu_);
+            held_ = false;
+        }
+        cv_.notify_all();
+    }
+
+private:
+    std::mutex mu_;
+    std::condition_variable cv_;
+    bool held_ = false;
+    int priority_waiting_ = 0;
+};
+
+// Pages in the WAL after which the background checkpointer copies it back (16 MB of 4 KB pages).
+constexpr int kCheckpointPages = 4096;
+
+// Shared by a SqliteDatabase and its connections (which may briefly outlive it).
+struct SharedState {
+    WriteGate gate;
+    std::mutex mu;
+    std::condition_variable cv;
+    int wal_pages = 0;
+    bool stopping = false;
+};
+
+int OnWalCommit(void* arg, sqlite3*, const char*, int pages) {
+    auto* state = static_cast<SharedState*>(arg);
+    bool wake = false;
+    {
+        std::lock_guard lock(state->mu);
+        state->wal_pages = pages;
+        wake = pages >= kCheckpointPages;
+    }
+    if (wake) state->cv.notify_one();
+    return SQLITE_OK;
+}
+
 class SqliteConnection final : public Connection {
 public:
-    explicit SqliteConnection(sqlite3* db) : db_(db) {}
+    SqliteConnection(sqlite3* db, std::shared_ptr<SharedState> state)
+        : db_(db), state_(std::move(state)) {}
     ~SqliteConnection() override {
         for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
         sqlite3_close_v2(db_);
@@ -80,7 +142,7 @@ public:
                 }
             }
         }
-        out.affected = sqlite3_changes(db_);
+        out.affected = sqlite3_stmt_readonly(stmt) ? 0 : sqlite3_changes(db_);
         return out;
     }
 
@@ -96,13 +158,35 @@ public:
         return Ok();
     }
 
-    Status Begin() override { return Simple("BEGIN IMMEDIATE"); }
-    Status Commit() override { return Simple("COMMIT"); }
+    Status Begin() override {
+        state_->gate.Acquire(priority_);
+        auto st = Simple("BEGIN IMMEDIATE");
+        if (st) {
+            holding_gate_ = true;
+        } else {
+            state_->gate.Release();
+        }
+        return st;
+    }
+    Status Commit() override {
+        FORGEDB_TRY(Simple("COMMIT"));
+        ReleaseGate();
+        return Ok();
+    }
     void Rollback() override {
         if (!sqlite3_get_autocommit(db_)) (void)Simple("ROLLBACK");
+        ReleaseGate();
     }
+    void SetWritePriority(bool priority) override { priority_ = priority; }
 
 private:
+    void ReleaseGate() {
+        if (holding_gate_) {
+            holding_gate_ = false;
+            state_->gate.Release();
+        }
+    }
+
     Status Simple(const char* sql) {
         auto r = Query(sql, {});
         if (!r) return Unexpected(r.error());
@@ -126,16 +210,37 @@ private:
     }
 
     sqlite3* db_;
+    std::shared_ptr<SharedState> state_;
+    bool priority_ = false;
+    bool holding_gate_ = false;
     std::unordered_map<std::string, sqlite3_stmt*> cache_;
 };
 
 class SqliteDatabase final : public Database {
 public:
-    explicit SqliteDatabase(std::string path) : path_(std::move(path)) {}
+    explicit SqliteDatabase(std::string path)
+        : path_(std::move(path)), state_(std::make_shared<SharedState>()) {}
+    ~SqliteDatabase() override {
+        {
+            std::lock_guard lock(state_->mu);
+            state_->stopping = true;
+        }
+        state_->cv.notify_all();
+        if (checkpointer_.joinable()) checkpointer_.join();
+    }
     Dialect dialect() const override { return Dialect::kSqlite; }
     std::string Describe() const override { return "sqlite:" + path_; }
 
     Result<std::unique_ptr<Connection>> Connect() override {
+        FORGEDB_ASSIGN_OR_RETURN(auto conn, Open());
+        std::call_once(checkpointer_started_, [this] {
+            checkpointer_ = std::thread([this] { CheckpointLoop(); });
+        });
+        return conn;
+    }
+
+private:
+    Result<std::unique_ptr<Connection>> Open() {
         sqlite3* db = nullptr;
         int rc = sqlite3_open_v2(path_.c_str(), &db,
                                  SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -147,15 +252,56 @@ public:
             return Unexpected(std::move(e));
         }
         sqlite3_busy_timeout(db, 30000);
-        auto conn = std::make_unique<SqliteConnection>(db);
+        auto conn = std::make_unique<SqliteConnection>(db, state_);
         FORGEDB_TRY(conn->ExecScript(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"));
+        // Replaces the automatic checkpoint: commits only report the WAL size.
+        sqlite3_wal_hook(db, &OnWalCommit, state_.get());
         return std::unique_ptr<Connection>(std::move(conn));
     }
 
-private:
+    void CheckpointLoop() {
+        sqlite3* db = nullptr;
+        if (sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                            nullptr) != SQLITE_OK) {
+            sqlite3_close_v2(db);
+            return;
+        }
+        sqlite3_busy_timeout(db, 1000);
+        sqlite3_wal_hook(db, nullptr, nullptr);
+        for (;;) {
+            {
+                std::unique_lock lock(state_->mu);
+                state_->cv.wait_for(lock, std::chrono::seconds(1), [&] {
+                    return state_->stopping || state_->wal_pages >= kCheckpointPages;
+                });
+                if (state_->stopping) break;
+                if (state_->wal_pages == 0) continue;
+            }
+            // The bulk, while writers go on; then the tail with writers held back, so that the
+            // checkpoint is complete and the next writer starts the WAL over.
+            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+            state_->gate.Acquire(false);
+            int log = 0, done = 0;
+            int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+            state_->gate.Release();
+            if (rc == SQLITE_OK && log == done) {
+                std::lock_guard lock(state_->mu);
+                state_->wal_pages = 0;
+            } else {
+                // A reader still needs old pages; try again shortly instead of spinning.
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        }
+        sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+        sqlite3_close_v2(db);
+    }
+
     std::string path_;
+    std::shared_ptr<SharedState> state_;  // shared with every connection opened here
+    std::once_flag checkpointer_started_;
+    std::thread checkpointer_;
 };
 
 }  // namespace

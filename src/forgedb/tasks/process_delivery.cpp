@@ -10,67 +10,89 @@
 namespace forgedb::tasks {
 namespace {
 
-constexpr const char* kForge = "github";
+constexpr const char* kGithub = "github";
+// Deliveries processed per transaction: bounds how long a batch holds the SQLite write lock.
+constexpr size_t kChunk = 32;
+
+// Processes the still-pending deliveries among `ids` in one transaction, each under a savepoint.
+// When `finish` is set, the job's completion commits with them.
+Status ProcessChunk(queue::JobContext& ctx, const TaskRegistry& registry,
+                    const std::vector<std::string>& ids, bool finish) {
+    auto& conn = ctx.queue.connection();
+    FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
+    for (const auto& id : ids) {
+        FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(conn, kGithub, id));
+        if (d.status != "pending") continue;  // done by an earlier attempt or by a replay
+        FORGEDB_TRY(conn.Query("SAVEPOINT delivery"));
+        auto status = ProcessGithubDelivery(ctx.queue, registry, id);
+        if (status) {
+            FORGEDB_TRY(conn.Query("RELEASE SAVEPOINT delivery"));
+            continue;
+        }
+        if (!IsPayloadError(status.error())) return Unexpected(status.error());
+        FORGEDB_TRY(conn.Query("ROLLBACK TO SAVEPOINT delivery"));
+        FORGEDB_TRY(conn.Query("RELEASE SAVEPOINT delivery"));
+        std::string error = status.error().ToString();
+        spdlog::warn("delivery {} failed: {}", id, error);
+        FORGEDB_TRY(
+            store::SetDeliveryOutcome(conn, kGithub, id, "failed", error, ctx.queue.clock().Now()));
+    }
+    if (finish) {
+        FORGEDB_TRY(ctx.queue.Succeed(ctx.job.id));
+        ctx.completed = true;
+    }
+    return tx.Commit();
+}
+
+}  // namespace
 
 bool IsPayloadError(const Error& e) {
     return e.code == ErrorCode::kInvalid || e.code == ErrorCode::kMissingData;
 }
 
-}  // namespace
-
-std::string DeliveryJobArgs(const std::string& delivery_id) {
-    return nlohmann::json{{"delivery_id", delivery_id}}.dump();
+store::NewJob DeliveriesJob(const std::string& forge, const std::vector<std::string>& ids) {
+    store::NewJob job;
+    job.kind = kDeliveriesJob;
+    job.args = nlohmann::json{{"forge", forge}, {"delivery_ids", ids}}.dump();
+    return job;
 }
 
 Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
                                           const std::string& delivery_id) {
     auto& conn = queue.connection();
-    FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(conn, kForge, delivery_id));
-    FORGEDB_ASSIGN_OR_RETURN(auto doc, JsonDocument::Parse(d.body));
+    FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(conn, kGithub, delivery_id));
+    FORGEDB_ASSIGN_OR_RETURN(Json payload, ParseOnThisThread(d.body));
     process::github::Context ctx{conn, model::github::Via::kWebhook, d.received_at};
-    FORGEDB_ASSIGN_OR_RETURN(auto result, process::github::ProcessEvent(d.event, doc.root(), ctx));
+    FORGEDB_ASSIGN_OR_RETURN(auto result, process::github::ProcessEvent(d.event, payload, ctx));
     for (const auto& f : result.follow_ups) {
         if (!registry.Has(f.kind)) continue;  // that crawl is not part of this build
         FORGEDB_TRY(queue.Enqueue(store::NewJob{f.kind, f.args, 5, {}, std::nullopt}));
     }
     std::string status = process::github::EventOutcomeName(result.outcome);
-    FORGEDB_TRY(store::SetDeliveryOutcome(conn, kForge, delivery_id, status, "",
+    FORGEDB_TRY(store::SetDeliveryOutcome(conn, kGithub, delivery_id, status, "",
                                           queue.clock().Now()));
     return status;
 }
 
 void RegisterDeliveryTasks(TaskRegistry& registry) {
-    registry.Register(kGithubDeliveryJob, [&registry](queue::JobContext& ctx) -> Status {
+    registry.Register(kDeliveriesJob, [&registry](queue::JobContext& ctx) -> Status {
         auto args = nlohmann::json::parse(ctx.job.args, nullptr, false);
-        if (args.is_discarded() || !args.contains("delivery_id") ||
-            !args["delivery_id"].is_string()) {
+        if (args.is_discarded() || !args.contains("delivery_ids") ||
+            !args["delivery_ids"].is_array() || args.value("forge", "") != kGithub) {
             return Unexpected(ErrorCode::kInvalid, "bad arguments: " + ctx.job.args);
         }
-        std::string id = args["delivery_id"];
-        auto& conn = ctx.queue.connection();
-        {
-            FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-            auto status = ProcessGithubDelivery(ctx.queue, registry, id);
-            if (status) {
-                FORGEDB_TRY(ctx.queue.Succeed(ctx.job.id));
-                FORGEDB_TRY(tx.Commit());
-                ctx.completed = true;
-                return Ok();
-            }
-            if (!IsPayloadError(status.error())) return Unexpected(status.error());
-            // The payload cannot be processed: keep the delivery, record why, do not retry.
-            conn.Rollback();
-            std::string error = status.error().ToString();
-            spdlog::warn("delivery {} failed: {}", id, error);
-            FORGEDB_ASSIGN_OR_RETURN(auto tx2, store::Transaction::Begin(conn));
-            FORGEDB_TRY(store::SetDeliveryOutcome(conn, kForge, id, "failed", error,
-                                                  ctx.queue.clock().Now()));
-            FORGEDB_TRY(store::FinishJob(conn, ctx.job.id, "failed", error,
-                                         ctx.queue.clock().Now()));
-            FORGEDB_TRY(tx2.Commit());
-            ctx.completed = true;
-            return Ok();
+        std::vector<std::string> ids;
+        for (const auto& id : args["delivery_ids"]) {
+            if (!id.is_string()) return Unexpected(ErrorCode::kInvalid, "bad delivery id");
+            ids.push_back(id.get<std::string>());
         }
+        for (size_t i = 0; i < ids.size() || i == 0; i += kChunk) {
+            size_t end = std::min(ids.size(), i + kChunk);
+            std::vector<std::string> chunk(ids.begin() + static_cast<long>(std::min(i, ids.size())),
+                                           ids.begin() + static_cast<long>(end));
+            FORGEDB_TRY(ProcessChunk(ctx, registry, chunk, end == ids.size()));
+        }
+        return Ok();
     });
 }
 

@@ -1,9 +1,12 @@
 #pragma once
-// The job that turns a logged webhook delivery into rows: kind "github.delivery", args
-// {"delivery_id": "..."}. The rows, the delivery's outcome, any follow-up jobs and the job's own
-// completion commit in one transaction, so a delivery takes effect exactly once.
+// The job that turns logged webhook deliveries into rows: kind "webhook.deliveries", args
+// {"forge": "github", "delivery_ids": [...]}, one job per group commit of the delivery log. The
+// rows, each delivery's outcome, any follow-up jobs and the job's own completion commit together,
+// so a delivery takes effect exactly once; a payload that cannot be processed is marked failed
+// (with its error) without holding back the others.
 
 #include <string>
+#include <vector>
 
 #include "forgedb/core/result.hpp"
 #include "forgedb/queue/worker_pool.hpp"
@@ -12,17 +15,20 @@
 
 namespace forgedb::tasks {
 
-inline constexpr const char* kGithubDeliveryJob = "github.delivery";
+inline constexpr const char* kDeliveriesJob = "webhook.deliveries";
 
-std::string DeliveryJobArgs(const std::string& delivery_id);
+store::NewJob DeliveriesJob(const std::string& forge, const std::vector<std::string>& ids);
 
 // Processes one logged GitHub delivery in the caller's open transaction and records its outcome
-// on the log row (processed, stale, ignored). Errors in the payload are returned as kInvalid /
-// kMissingData; the caller records them.
+// on the log row (processed, stale, ignored). Returns that outcome. Errors in the payload come
+// back as kInvalid / kMissingData and write nothing; the caller records them.
 Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
                                           const std::string& delivery_id);
 
-// Registers kGithubDeliveryJob. REQUIRES: `registry` outlives every worker using it.
+// True for errors that no retry can fix (the payload is wrong).
+bool IsPayloadError(const Error& e);
+
+// Registers kDeliveriesJob. REQUIRES: `registry` outlives every worker using it.
 void RegisterDeliveryTasks(TaskRegistry& registry);
 
 }  // namespace forgedb::tasks

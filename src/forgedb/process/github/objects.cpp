@@ -121,16 +121,16 @@ Result<Processed> Write(const model::Table& table, std::int64_t id, const Row& r
 }
 
 // Labels of an issue or pull request: each label upserted, the relation replaced.
-Result<std::vector<store::github::LabelRef>> ProcessLabels(Json labels, std::int64_t repo_id,
+Result<std::vector<std::int64_t>> ProcessLabels(Json labels, std::int64_t repo_id,
                                                            const Context& ctx) {
-    std::vector<store::github::LabelRef> refs;
+    std::vector<std::int64_t> refs;
     simdjson::dom::array arr;
     if (labels.get_array().get(arr)) {
         return Unexpected(ErrorCode::kInvalid, "'labels' is not an array");
     }
     for (Json label : arr) {
         FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessLabel(label, repo_id, ctx));
-        refs.push_back({p.id, JsonGetString(label, "name").value_or("")});
+        refs.push_back(p.id);
     }
     return refs;
 }
