@@ -223,7 +223,7 @@ TEST_P(WebhookTest, MissingObjectIsLoggedAsFailedWithItsError) {
 }
 
 TEST_P(WebhookTest, OneBadPayloadDoesNotHoldBackItsBatch) {
-    // 40 deliveries logged by one group commit share one job (processed in chunks of 32).
+    // 40 deliveries logged by one group commit share one job (processed in chunks).
     std::vector<std::string> ids;
     json issue = json::parse(Fixture("issues/opened.payload.json"));
     {

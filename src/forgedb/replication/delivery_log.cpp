@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+
 namespace forgedb::replication {
 
 DeliveryLog::DeliveryLog(store::Database& db, const Clock& clock, queue::Notifier& notifier,
@@ -44,12 +46,28 @@ Result<LogOutcome> DeliveryLog::Log(store::Delivery delivery) {
 }
 
 void DeliveryLog::Run() {
+    // During a burst the writer keeps SQLite's write turn reserved, so background processing
+    // waits until deliveries have stopped arriving for a moment (kBurstGap).
+    constexpr auto kBurstGap = std::chrono::milliseconds(5);
+    bool reserved = false;
     for (;;) {
         std::vector<std::unique_ptr<Pending>> batch;
         {
             std::unique_lock lock(mu_);
+            if (reserved && !cv_.wait_for(lock, kBurstGap,
+                                          [&] { return stopping_ || !queue_.empty(); })) {
+                reserved = false;
+                if (conn_) conn_->ReserveWrites(false);
+            }
             cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) return;  // stopping, and nothing left to write
+            if (queue_.empty()) {  // stopping, and nothing left to write
+                if (reserved && conn_) conn_->ReserveWrites(false);
+                return;
+            }
+            if (!reserved && conn_) {
+                conn_->ReserveWrites(true);
+                reserved = true;
+            }
             while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
                 batch.push_back(std::move(queue_.front()));
                 queue_.pop_front();

@@ -46,6 +46,9 @@ public:
     // Lets this connection's write transactions go ahead of other waiting writers of the same
     // process (SQLite has one writer; webhook intake uses this). No effect on PostgreSQL.
     virtual void SetWritePriority(bool /*priority*/) {}
+    // While reserved, other writers of this process that lack priority wait (SQLite only); used
+    // by webhook intake during bursts so that processing never delays an answer to the forge.
+    virtual void ReserveWrites(bool /*reserved*/) {}
 };
 
 class Database {

@@ -40,7 +40,9 @@ public:
     void Acquire(bool priority) {
         std::unique_lock lock(mu_);
         if (priority) ++priority_waiting_;
-        cv_.wait(lock, [&] { return !held_ && (priority || priority_waiting_ == 0); });
+        cv_.wait(lock, [&] {
+            return !held_ && (priority || (priority_waiting_ == 0 && !reserved_));
+        });
         if (priority) --priority_waiting_;
         held_ = true;
     }
@@ -51,16 +53,26 @@ public:
         }
         cv_.notify_all();
     }
+    void Reserve(bool reserved) {
+        {
+            std::lock_guard lock(mu_);
+            reserved_ = reserved;
+        }
+        cv_.notify_all();
+    }
 
 private:
     std::mutex mu_;
     std::condition_variable cv_;
     bool held_ = false;
+    bool reserved_ = false;
     int priority_waiting_ = 0;
 };
 
-// Pages in the WAL after which the background checkpointer copies it back (16 MB of 4 KB pages).
-constexpr int kCheckpointPages = 4096;
+// Pages in the WAL after which the background checkpointer copies it back (64 MB of 4 KB pages).
+constexpr int kCheckpointPages = 16384;
+// Frames the checkpointer leaves for its pass under the write gate.
+constexpr int kTailFrames = 512;
 
 // Shared by a SqliteDatabase and its connections (which may briefly outlive it).
 struct SharedState {
@@ -178,6 +190,7 @@ public:
         ReleaseGate();
     }
     void SetWritePriority(bool priority) override { priority_ = priority; }
+    void ReserveWrites(bool reserved) override { state_->gate.Reserve(reserved); }
 
 private:
     void ReleaseGate() {
@@ -270,6 +283,8 @@ private:
         }
         sqlite3_busy_timeout(db, 1000);
         sqlite3_wal_hook(db, nullptr, nullptr);
+        // A checkpoint is a no-op on a connection that has not yet read the database in WAL mode.
+        sqlite3_exec(db, "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
         for (;;) {
             {
                 std::unique_lock lock(state_->mu);
@@ -281,8 +296,15 @@ private:
             }
             // The bulk, while writers go on; then the tail with writers held back, so that the
             // checkpoint is complete and the next writer starts the WAL over.
-            sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-            state_->gate.Acquire(false);
+            // Copy (and sync) in passes until only a short tail is left, without holding writers.
+            for (int pass = 0; pass < 8; ++pass) {
+                int log = 0, done = 0;
+                int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                                   &done);
+                if (rc != SQLITE_OK || log - done <= kTailFrames) break;
+            }
+            // The tail is short, and it must not wait behind a burst of intake: priority.
+            state_->gate.Acquire(/*priority=*/true);
             int log = 0, done = 0;
             int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
             state_->gate.Release();

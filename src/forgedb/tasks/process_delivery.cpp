@@ -11,8 +11,9 @@ namespace forgedb::tasks {
 namespace {
 
 constexpr const char* kGithub = "github";
-// Deliveries processed per transaction: bounds how long a batch holds the SQLite write lock.
-constexpr size_t kChunk = 32;
+// Deliveries processed per transaction. Small, so that webhook intake, which shares SQLite's single
+// write lock, never waits long behind processing.
+constexpr size_t kChunk = 4;
 
 // Processes the still-pending deliveries among `ids` in one transaction, each under a savepoint.
 // When `finish` is set, the job's completion commits with them.
