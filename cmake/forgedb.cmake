@@ -15,6 +15,8 @@ function(forgedb_embed_sql)
   list(SORT files)
   set(body "")
   foreach(f ${files})
+    # Editing a migration re-runs the configure step that embeds it.
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${f})
     get_filename_component(name ${f} NAME)
     file(READ ${f} sql)
     string(APPEND body "    {\"${name}\", R\"forgedb_sql(${sql})forgedb_sql\"},\n")

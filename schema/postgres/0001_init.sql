@@ -360,3 +360,6 @@ CREATE TABLE job (
 CREATE INDEX job_ready ON job (state, run_after, id);
 CREATE INDEX job_lease ON job (state, lease_expires_at);
 CREATE INDEX job_parent ON job (parent_id);
+-- At most one live (queued or running) job per unique key, e.g. one pull request crawl per
+-- repository; the key is free again as soon as that job finishes or its lease expires.
+CREATE UNIQUE INDEX job_unique_live ON job (unique_key) WHERE state IN ('queued', 'running');

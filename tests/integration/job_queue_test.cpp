@@ -21,24 +21,25 @@ FORGEDB_INSTANTIATE_BACKENDS(JobQueueTest);
 
 TEST_P(JobQueueTest, LeaseRunsEachJobOnce) {
     queue::JobQueue q(tdb().conn(), clock);
-    auto id = q.Enqueue({"test.kind", "{\"x\":1}", 3, {}, {}});
-    ASSERT_TRUE(id);
+    auto inserted = q.Enqueue({"test.kind", "{\"x\":1}", 3, {}, {}, {}});
+    ASSERT_TRUE(inserted);
+    auto id = inserted->id;
     auto job = q.Lease("w1", 60s);
     ASSERT_TRUE(job && *job);
-    EXPECT_EQ((*job)->id, *id);
+    EXPECT_EQ((*job)->id, id);
     EXPECT_EQ((*job)->kind, "test.kind");
     EXPECT_EQ((*job)->attempts, 1);
     auto none = q.Lease("w2", 60s);
     ASSERT_TRUE(none);
     EXPECT_FALSE(*none);
-    ASSERT_TRUE(q.Succeed(*id));
-    EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {*id}), "succeeded");
+    ASSERT_TRUE(q.Succeed(id));
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {id}), "succeeded");
     EXPECT_FALSE(*q.Lease("w2", 60s));
 }
 
 TEST_P(JobQueueTest, ExpiredLeaseIsTakenOver) {
     queue::JobQueue q(tdb().conn(), clock);
-    auto id = *q.Enqueue({"test.kind", "{}", 3, {}, {}});
+    auto id = q.Enqueue({"test.kind", "{}", 3, {}, {}, {}})->id;
     ASSERT_TRUE(*q.Lease("crashed-worker", 30s));
     clock.Advance(29s);
     EXPECT_FALSE(*q.Lease("w2", 30s));
@@ -52,7 +53,7 @@ TEST_P(JobQueueTest, ExpiredLeaseIsTakenOver) {
 
 TEST_P(JobQueueTest, LeaseExpiredOnLastAttemptMeansDead) {
     queue::JobQueue q(tdb().conn(), clock);
-    auto id = *q.Enqueue({"test.kind", "{}", 1, {}, {}});
+    auto id = q.Enqueue({"test.kind", "{}", 1, {}, {}, {}})->id;
     ASSERT_TRUE(*q.Lease("crashing-worker", 30s));
     clock.Advance(31s);
     EXPECT_FALSE(*q.Lease("w2", 30s));
@@ -63,7 +64,7 @@ TEST_P(JobQueueTest, LeaseExpiredOnLastAttemptMeansDead) {
 
 TEST_P(JobQueueTest, RetriesWithBackoffThenDies) {
     queue::JobQueue q(tdb().conn(), clock);
-    auto id = *q.Enqueue({"test.kind", "{}", 2, {}, {}});
+    auto id = q.Enqueue({"test.kind", "{}", 2, {}, {}, {}})->id;
     queue::RetryPolicy policy{1000ms, 60000ms};
     auto job = **q.Lease("w", 60s);
     ASSERT_TRUE(q.Fail(job, MakeError(ErrorCode::kTransient, "upstream 502"), policy, 0.0));
@@ -82,7 +83,7 @@ TEST_P(JobQueueTest, RetriesWithBackoffThenDies) {
 
 TEST_P(JobQueueTest, RateLimitWaitsForReset) {
     queue::JobQueue q(tdb().conn(), clock);
-    auto id = *q.Enqueue({"test.kind", "{}", 5, {}, {}});
+    auto id = q.Enqueue({"test.kind", "{}", 5, {}, {}, {}})->id;
     auto job = **q.Lease("w", 60s);
     Error e = MakeError(ErrorCode::kRateLimited, "limit");
     e.retry_at = clock.Now() + 10min;
@@ -97,16 +98,77 @@ TEST_P(JobQueueTest, RateLimitWaitsForReset) {
 
 TEST_P(JobQueueTest, PermanentErrorFailsWithoutRetry) {
     queue::JobQueue q(tdb().conn(), clock);
-    auto id = *q.Enqueue({"test.kind", "{}", 5, {}, {}});
+    auto id = q.Enqueue({"test.kind", "{}", 5, {}, {}, {}})->id;
     auto job = **q.Lease("w", 60s);
     ASSERT_TRUE(q.Fail(job, MakeError(ErrorCode::kInvalid, "bad args"), {}, 0.5));
     EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {id}), "failed");
 }
 
+TEST_P(JobQueueTest, UniqueKeyAllowsOneLiveJob) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto first = q.Enqueue({"crawl", "{}", 3, {}, {}, std::string("pulls:o/r")});
+    ASSERT_TRUE(first);
+    EXPECT_TRUE(first->created);
+    auto second = q.Enqueue({"crawl", "{}", 3, {}, {}, std::string("pulls:o/r")});
+    ASSERT_TRUE(second);
+    EXPECT_FALSE(second->created);
+    EXPECT_EQ(second->id, first->id);
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM job"), 1);
+    // Running still holds the key; a crashed holder keeps it only until its lease is taken over
+    // or, on the last attempt, until the job is declared dead.
+    ASSERT_TRUE(*q.Lease("w", 30s));
+    EXPECT_FALSE(q.Enqueue({"crawl", "{}", 3, {}, {}, std::string("pulls:o/r")})->created);
+    ASSERT_TRUE(q.Succeed(first->id));
+    auto third = q.Enqueue({"crawl", "{}", 3, {}, {}, std::string("pulls:o/r")});
+    EXPECT_TRUE(third->created);
+    EXPECT_NE(third->id, first->id);
+}
+
+TEST_P(JobQueueTest, TreeStatusFoldsInChildren) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto parent = q.Enqueue({"spawn", "{}", 3, {}, {}, {}})->id;
+    auto c1 = q.Enqueue({"page", "{}", 3, {}, parent, {}})->id;
+    auto c2 = q.Enqueue({"page", "{}", 1, {}, parent, {}})->id;
+    ASSERT_TRUE(store::AddProgress(tdb().conn(), parent, 1, 100, 3, clock.Now()));
+    ASSERT_TRUE(store::AddProgress(tdb().conn(), c1, 1, 100, std::nullopt, clock.Now()));
+    ASSERT_TRUE(q.Succeed(parent));
+    auto tree = store::LoadJobTree(tdb().conn(), parent);
+    ASSERT_TRUE(tree && *tree);
+    EXPECT_EQ((*tree)->state, "running");  // parent done, children still queued
+    EXPECT_EQ((*tree)->progress_done, 2);
+    EXPECT_EQ((*tree)->items, 200);
+    ASSERT_TRUE(q.Succeed(c1));
+    ASSERT_TRUE(q.Succeed(c2));
+    EXPECT_EQ((*store::LoadJobTree(tdb().conn(), parent))->state, "succeeded");
+    auto c3 = q.Enqueue({"page", "{}", 1, {}, parent, {}})->id;
+    auto job = **q.Lease("w", 30s);
+    ASSERT_EQ(job.id, c3);
+    ASSERT_TRUE(q.Fail(job, MakeError(ErrorCode::kTransient, "boom"), {}, 0.0));
+    auto failed = *store::LoadJobTree(tdb().conn(), parent);
+    EXPECT_EQ(failed->state, "dead");
+    EXPECT_EQ(failed->error, "transient: boom");
+    EXPECT_TRUE(*store::RetryJob(tdb().conn(), c3, clock.Now()));
+    EXPECT_EQ((*store::LoadJobTree(tdb().conn(), parent))->state, "running");
+}
+
+TEST_P(JobQueueTest, HeartbeatKeepsTheLease) {
+    queue::JobQueue q(tdb().conn(), clock);
+    auto id = q.Enqueue({"long", "{}", 3, {}, {}, {}})->id;
+    ASSERT_TRUE(*q.Lease("w1", 30s));
+    clock.Advance(25s);
+    ASSERT_TRUE(store::ExtendLeases(tdb().conn(), "w1", {id}, clock.Now() + 30s, clock.Now()));
+    clock.Advance(25s);
+    EXPECT_FALSE(*q.Lease("w2", 30s)) << "the heartbeat moved the lease";
+    ASSERT_TRUE(store::ExtendLeases(tdb().conn(), "someone-else", {id}, clock.Now() + 300s,
+                                    clock.Now()));
+    clock.Advance(10s);
+    EXPECT_TRUE(*q.Lease("w2", 30s)) << "only the owner can extend";
+}
+
 TEST_P(JobQueueTest, ConcurrentWorkersNeverShareAJob) {
     {
         queue::JobQueue q(tdb().conn(), clock);
-        for (int i = 0; i < 60; ++i) ASSERT_TRUE(q.Enqueue({"test.kind", "{}", 1, {}, {}}));
+        for (int i = 0; i < 60; ++i) ASSERT_TRUE(q.Enqueue({"test.kind", "{}", 1, {}, {}, {}}));
     }
     std::mutex mu;
     std::multiset<std::int64_t> seen;

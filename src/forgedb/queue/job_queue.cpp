@@ -36,7 +36,7 @@ bool IsRetryable(const Error& error) {
     }
 }
 
-Result<std::int64_t> JobQueue::Enqueue(NewJob job) {
+Result<store::Inserted> JobQueue::Enqueue(NewJob job) {
     auto now = clock_.Now();
     if (job.run_after == Timestamp{}) job.run_after = now;
     return store::InsertJob(conn_, job, now);

@@ -48,8 +48,9 @@ class JobQueue {
 public:
     JobQueue(store::Connection& conn, const Clock& clock) : conn_(conn), clock_(clock) {}
 
-    // Inserts a job; joins the caller's transaction if one is open.
-    Result<std::int64_t> Enqueue(NewJob job);
+    // Inserts a job; joins the caller's transaction if one is open. With a unique key that a
+    // live job already holds, nothing is inserted and that job's id is returned.
+    Result<store::Inserted> Enqueue(NewJob job);
     // Leases the next runnable job for `lease`, in its own transaction.
     Result<std::optional<JobRow>> Lease(const std::string& owner, std::chrono::seconds lease);
     Status Succeed(std::int64_t id);

@@ -35,6 +35,7 @@ WorkerPool::~WorkerPool() { Stop(); }
 
 void WorkerPool::Start() {
     for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this, i] { Loop(i); });
+    if (options_.threads > 0) heartbeat_ = std::thread([this] { Heartbeat(); });
 }
 
 void WorkerPool::Stop() {
@@ -44,6 +45,36 @@ void WorkerPool::Stop() {
         if (t.joinable()) t.join();
     }
     threads_.clear();
+    heartbeat_cv_.notify_all();
+    if (heartbeat_.joinable()) heartbeat_.join();
+}
+
+void WorkerPool::Heartbeat() {
+    std::unique_ptr<store::Connection> conn;
+    std::unique_lock lock(running_mu_);
+    while (!stopping_) {
+        heartbeat_cv_.wait_for(lock, options_.lease / 3);
+        if (stopping_ || running_.empty()) continue;
+        std::map<std::string, std::vector<std::int64_t>> by_owner;
+        for (const auto& [id, owner] : running_) by_owner[owner].push_back(id);
+        lock.unlock();
+        if (!conn) {
+            auto c = db_.Connect();
+            if (c) conn = std::move(c).value();
+        }
+        if (conn) {
+            auto now = clock_.Now();
+            for (const auto& [owner, ids] : by_owner) {
+                auto st = store::ExtendLeases(*conn, owner, ids, now + options_.lease, now);
+                if (!st) {
+                    spdlog::warn("heartbeat: {}", st.error().ToString());
+                    conn.reset();
+                    break;
+                }
+            }
+        }
+        lock.lock();
+    }
 }
 
 Result<int> WorkerPool::Drain() {
@@ -91,6 +122,18 @@ Result<bool> WorkerPool::RunOne(JobQueue& queue, const std::string& owner) {
     FORGEDB_ASSIGN_OR_RETURN(auto leased, queue.Lease(owner, options_.lease));
     if (!leased) return false;
     const JobRow& job = *leased;
+    {
+        std::lock_guard lock(running_mu_);
+        running_[job.id] = owner;
+    }
+    struct Unregister {
+        WorkerPool* pool;
+        std::int64_t id;
+        ~Unregister() {
+            std::lock_guard lock(pool->running_mu_);
+            pool->running_.erase(id);
+        }
+    } unregister{this, job.id};
     JobContext ctx{queue, job, false};
     Status st;
     try {

@@ -1,8 +1,12 @@
 #pragma once
 // Worker threads that lease jobs and run them through a TaskRunner. Each thread owns one database
-// connection. Start() once, Stop() once; Stop() lets running jobs finish.
+// connection; a heartbeat thread keeps the leases of running jobs alive, so a lease only expires
+// when its process is gone. Start() once, Stop() once; Stop() lets running jobs finish.
 
 #include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
 #include <functional>
 #include <memory>
 #include <string>
@@ -49,6 +53,7 @@ public:
 
 private:
     void Loop(int index);
+    void Heartbeat();
     // Leases and runs one job. Returns false when there was none.
     Result<bool> RunOne(JobQueue& queue, const std::string& owner);
 
@@ -59,6 +64,10 @@ private:
     WorkerOptions options_;
     std::atomic<bool> stopping_{false};
     std::vector<std::thread> threads_;
+    std::thread heartbeat_;
+    std::mutex running_mu_;
+    std::condition_variable heartbeat_cv_;
+    std::map<std::int64_t, std::string> running_;  // job id -> lease owner; GUARDED_BY(running_mu_)
 };
 
 }  // namespace forgedb::queue

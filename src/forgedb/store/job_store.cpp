@@ -25,18 +25,119 @@ JobRow ReadJob(const QueryResult& res, size_t r) {
 
 }  // namespace
 
-Result<std::int64_t> InsertJob(Connection& conn, const NewJob& job, Timestamp now) {
+Result<Inserted> InsertJob(Connection& conn, const NewJob& job, Timestamp now) {
     std::string ts = FormatLocalTime(now);
+    auto null_or = [](const auto& opt) {
+        return opt ? model::Value{*opt} : model::Value{model::Null{}};
+    };
     FORGEDB_ASSIGN_OR_RETURN(
         auto res,
         conn.Query("INSERT INTO job (kind, args, state, attempts, max_attempts, run_after, "
-                   "parent_id, created_at, updated_at) VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?) "
-                   "RETURNING id",
+                   "parent_id, unique_key, created_at, updated_at) "
+                   "VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                    {job.kind, job.args, static_cast<std::int64_t>(job.max_attempts),
-                    FormatLocalTime(job.run_after),
-                    job.parent_id ? model::Value{*job.parent_id} : model::Value{model::Null{}}, ts,
-                    ts}));
-    return static_cast<std::int64_t>(res.Int(0, 0));
+                    FormatLocalTime(job.run_after), null_or(job.parent_id),
+                    null_or(job.unique_key), ts, ts}));
+    if (!res.empty()) return Inserted{static_cast<std::int64_t>(res.Int(0, 0)), true};
+    if (!job.unique_key) return Unexpected(ErrorCode::kDatabase, "job insert returned no id");
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto live, conn.Query("SELECT id FROM job WHERE unique_key = ? AND state IN ('queued', "
+                              "'running')",
+                              {*job.unique_key}));
+    if (live.empty()) {
+        return Unexpected(ErrorCode::kTransient, "job key " + *job.unique_key + " is changing");
+    }
+    return Inserted{static_cast<std::int64_t>(live.Int(0, 0)), false};
+}
+
+Status ExtendLeases(Connection& conn, const std::string& owner,
+                    const std::vector<std::int64_t>& ids, Timestamp until, Timestamp now) {
+    for (auto id : ids) {
+        FORGEDB_TRY(conn.Query(
+            "UPDATE job SET lease_expires_at = ?, updated_at = ? WHERE id = ? AND lease_owner = ? "
+            "AND state = 'running'",
+            {FormatLocalTime(until), FormatLocalTime(now), id, owner}));
+    }
+    return Ok();
+}
+
+Status AddProgress(Connection& conn, std::int64_t id, long long done, long long items,
+                   std::optional<long long> total, Timestamp now) {
+    FORGEDB_TRY(conn.Query(
+        "UPDATE job SET progress_done = progress_done + ?, items = items + ?, "
+        "progress_total = COALESCE(?, progress_total), updated_at = ? WHERE id = ?",
+        {static_cast<std::int64_t>(done), static_cast<std::int64_t>(items),
+         total ? model::Value{static_cast<std::int64_t>(*total)} : model::Value{model::Null{}},
+         FormatLocalTime(now), id}));
+    return Ok();
+}
+
+Result<std::optional<JobTree>> LoadJobTree(Connection& conn, std::int64_t id) {
+    FORGEDB_ASSIGN_OR_RETURN(auto root, LoadJob(conn, id));
+    if (!root) return std::optional<JobTree>{};
+    JobTree tree;
+    tree.job = *root;
+    std::vector<JobRow> all{*root};
+    std::vector<std::int64_t> frontier{id};
+    while (!frontier.empty()) {
+        std::vector<std::int64_t> next;
+        for (auto parent : frontier) {
+            FORGEDB_ASSIGN_OR_RETURN(
+                auto res, conn.Query(std::string("SELECT ") + kJobColumns +
+                                         " FROM job WHERE parent_id = ? ORDER BY id",
+                                     {parent}));
+            for (size_t r = 0; r < res.rows.size(); ++r) {
+                all.push_back(ReadJob(res, r));
+                next.push_back(all.back().id);
+            }
+        }
+        frontier = std::move(next);
+    }
+    bool any_running = false, any_queued = false, all_succeeded = true;
+    std::string bad;
+    for (const auto& j : all) {
+        tree.progress_done += j.progress_done;
+        tree.items += j.items;
+        if (j.progress_total) tree.progress_total = tree.progress_total.value_or(0) + *j.progress_total;
+        if (j.state != "succeeded") all_succeeded = false;
+        if (j.state == "running") any_running = true;
+        if (j.state == "queued") any_queued = true;
+        if ((j.state == "dead" || j.state == "failed") && bad.empty()) {
+            bad = j.state;
+            tree.error = j.last_error;
+        }
+    }
+    if (tree.error.empty()) tree.error = root->last_error;
+    if (!bad.empty()) {
+        tree.state = bad;
+    } else if (all_succeeded) {
+        tree.state = "succeeded";
+    } else if (any_running || (root->state == "succeeded" && any_queued)) {
+        tree.state = "running";
+    } else {
+        tree.state = "queued";
+    }
+    return std::optional<JobTree>{std::move(tree)};
+}
+
+Result<std::vector<JobRow>> ListJobs(Connection& conn, int limit) {
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto res, conn.Query(std::string("SELECT ") + kJobColumns +
+                                 " FROM job ORDER BY id DESC LIMIT ?",
+                             {static_cast<std::int64_t>(limit)}));
+    std::vector<JobRow> out;
+    for (size_t r = 0; r < res.rows.size(); ++r) out.push_back(ReadJob(res, r));
+    return out;
+}
+
+Result<bool> RetryJob(Connection& conn, std::int64_t id, Timestamp now) {
+    std::string ts = FormatLocalTime(now);
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto res, conn.Query("UPDATE job SET state = 'queued', attempts = 0, run_after = ?, "
+                             "updated_at = ?, finished_at = NULL WHERE id = ? AND state IN "
+                             "('failed', 'dead')",
+                             {ts, ts, id}));
+    return res.affected > 0;
 }
 
 Result<std::optional<JobRow>> LeaseJob(Connection& conn, const std::string& owner, Timestamp now,

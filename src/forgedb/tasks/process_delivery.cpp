@@ -67,7 +67,7 @@ Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegi
     FORGEDB_ASSIGN_OR_RETURN(auto result, process::github::ProcessEvent(d.event, payload, ctx));
     for (const auto& f : result.follow_ups) {
         if (!registry.Has(f.kind)) continue;  // that crawl is not part of this build
-        FORGEDB_TRY(queue.Enqueue(store::NewJob{f.kind, f.args, 5, {}, std::nullopt}));
+        FORGEDB_TRY(queue.Enqueue(store::NewJob{f.kind, f.args, 5, {}, std::nullopt, std::nullopt}));
     }
     std::string status = process::github::EventOutcomeName(result.outcome);
     FORGEDB_TRY(store::SetDeliveryOutcome(conn, kGithub, delivery_id, status, "",
