@@ -7,7 +7,7 @@ function(forgedb_layer)
   target_link_libraries(forgedb_${L_NAME} PUBLIC ${L_DEPS} PRIVATE forgedb_warnings)
 endfunction()
 
-# forgedb_embed_sql(OUT <cpp> NAMESPACE <ns> DIR <dir>)
+# forgedb_embed_sql(OUT <cpp> VARIABLE <function name> DIR <dir>)
 # Turns the numbered migration files of DIR into a C++ table compiled into the binary.
 function(forgedb_embed_sql)
   cmake_parse_arguments(E "" "OUT;VARIABLE;DIR" "" ${ARGN})

@@ -62,6 +62,8 @@ CREATE TABLE github_repository (
     pull_requests_last_scanned_at TIMESTAMPTZ,
     labels_last_scanned_at TIMESTAMPTZ,
     milestones_last_scanned_at TIMESTAMPTZ,
+    issues_refreshed_at TIMESTAMPTZ,
+    pulls_refreshed_at TIMESTAMPTZ,
     raw JSON,
     last_replicated_via_webhook_at TIMESTAMPTZ,
     last_replicated_via_api_at TIMESTAMPTZ,
@@ -361,5 +363,31 @@ CREATE INDEX job_ready ON job (state, run_after, id);
 CREATE INDEX job_lease ON job (state, lease_expires_at);
 CREATE INDEX job_parent ON job (parent_id);
 -- At most one live (queued or running) job per unique key, e.g. one pull request crawl per
--- repository; the key is free again as soon as that job finishes or its lease expires.
+-- repository; the key is free again when that job finishes. A holder that crashed keeps it only
+-- until its expired lease is taken over, or the job is declared dead.
 CREATE UNIQUE INDEX job_unique_live ON job (unique_key) WHERE state IN ('queued', 'running');
+
+-- What the GitHub API last said about each token's primary rate limit, per resource; shared by
+-- every worker so that they choose tokens from one picture. Tokens appear only as a token_id
+-- (a hash), never in clear.
+CREATE TABLE github_rate_limit (
+    token_id TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    rate_limit INTEGER NOT NULL,
+    remaining INTEGER NOT NULL,
+    reset_at TIMESTAMPTZ NOT NULL,
+    observed_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (token_id, resource)
+);
+
+-- The last ETag and body of each API URL per token, for conditional requests (a 304 is not
+-- charged to the rate limit).
+CREATE TABLE github_api_etag (
+    url TEXT NOT NULL,
+    token_id TEXT NOT NULL,
+    etag TEXT NOT NULL,
+    body TEXT NOT NULL,
+    link TEXT NOT NULL DEFAULT '',
+    fetched_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (url, token_id)
+);

@@ -94,6 +94,16 @@ TEST_P(JobQueueTest, RateLimitWaitsForReset) {
     auto again = q.Lease("w", 60s);
     ASSERT_TRUE(again && *again);
     EXPECT_EQ((*again)->id, id);
+    EXPECT_EQ((*again)->attempts, 1) << "waiting for a rate limit does not use up an attempt";
+    // Even a job on its last attempt waits instead of dying.
+    auto last = q.Enqueue({"test.kind", "{}", 1, {}, {}, {}})->id;
+    clock.Advance(1s);
+    ASSERT_TRUE(q.Succeed(id));
+    auto l = **q.Lease("w", 60s);
+    ASSERT_EQ(l.id, last);
+    e.retry_at = clock.Now() + 1min;
+    ASSERT_TRUE(q.Fail(l, e, queue::RetryPolicy{}, 0.5));
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM job WHERE id = ?", {last}), "queued");
 }
 
 TEST_P(JobQueueTest, PermanentErrorFailsWithoutRetry) {

@@ -27,7 +27,10 @@ protected:
                                          "--github-webhook-secret",
                                          "kill-test",
                                          "--workers",
-                                         std::to_string(workers)};
+                                         std::to_string(workers),
+                                         // never the real GitHub: follow-up crawls fail locally
+                                         "--github-api-url",
+                                         "http://127.0.0.1:9"};
         auto log = std::filesystem::temp_directory_path() /
                    ("forgedb_kill_" + std::to_string(getpid()) + ".log");
         auto child = std::make_unique<ChildProcess>(args, log.string());
@@ -66,13 +69,17 @@ TEST_P(KillTest, DeliveriesAcceptedBeforeAKillAreProcessedAfterRestart) {
     port = FreePort();
     auto server = StartServer(port, /*workers=*/2);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    const std::string deliveries = "SELECT COUNT(*) FROM job WHERE kind = 'webhook.deliveries'";
     while (std::chrono::steady_clock::now() < deadline &&
-           tdb().Count("SELECT COUNT(*) FROM job WHERE state = 'succeeded'") < 5) {
+           tdb().Count(deliveries + " AND state = 'succeeded'") < 5) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM job WHERE state = 'succeeded'"), 5)
-        << server->Log();
-    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM job WHERE state <> 'succeeded'"), 0);
+    EXPECT_EQ(tdb().Count(deliveries + " AND state = 'succeeded'"), 5) << server->Log();
+    EXPECT_EQ(tdb().Count(deliveries + " AND state <> 'succeeded'"), 0);
+    // The pull request's "opened" asked for a crawl of its files, as a job of its own.
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM job WHERE kind = 'github.list' AND unique_key = "
+                          "'github.list:pull_files:Codertocat/Hello-World#2'"),
+              1);
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM webhook_delivery WHERE status = 'processed'"), 5);
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_pull_request"), 1);
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_issue"), 1);

@@ -39,7 +39,37 @@ Result<std::string> ReadSecretFile(const std::string& path) {
     return line;
 }
 
+Result<std::vector<std::string>> ReadTokenFile(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) return Unexpected(ErrorCode::kInvalid, "cannot read token file " + path);
+    std::vector<std::string> tokens;
+    std::string line;
+    while (std::getline(in, line)) {
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        if (line.empty() || line.front() == '#') continue;
+        tokens.push_back(line);
+    }
+    if (tokens.empty()) return Unexpected(ErrorCode::kInvalid, "token file " + path + " is empty");
+    return tokens;
+}
+
+Status Validate(const GithubConfig& c) {
+    if (!c.api_url.starts_with("http://") && !c.api_url.starts_with("https://")) {
+        return Unexpected(ErrorCode::kInvalid, "--github-api-url must be an http(s) URL");
+    }
+    for (const auto& t : c.tokens) {
+        if (t.empty() || t.find_first_of(" \t\r\n") != std::string::npos) {
+            return Unexpected(ErrorCode::kInvalid, "a GitHub token is empty or contains spaces");
+        }
+    }
+    if (c.max_concurrency < 1 || c.max_concurrency > 100) {
+        return Unexpected(ErrorCode::kInvalid, "--github-max-concurrency must be 1..100");
+    }
+    return Ok();
+}
+
 Status Validate(const ServeConfig& c) {
+    FORGEDB_TRY(Validate(c.github));
     if (c.github_webhook_secret.empty() && !c.insecure_accept_unsigned) {
         return Unexpected(ErrorCode::kInvalid,
                           "no GitHub webhook secret: pass --github-webhook-secret(-file), or "

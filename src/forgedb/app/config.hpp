@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "forgedb/core/result.hpp"
 
@@ -20,6 +21,17 @@ Result<ListenAddress> ParseListen(std::string_view text);
 // The first line of a secret file, without its line ending. Empty files are an error.
 Result<std::string> ReadSecretFile(const std::string& path);
 
+// Reads tokens, one per line (blank lines and lines starting with '#' are skipped).
+Result<std::vector<std::string>> ReadTokenFile(const std::string& path);
+
+// GitHub API access shared by `serve`, `work` and `load`.
+struct GithubConfig {
+    std::string api_url = "https://api.github.com";
+    std::vector<std::string> tokens;  // empty: anonymous
+    int max_concurrency = 8;
+};
+Status Validate(const GithubConfig& config);
+
 struct ServeConfig {
     ListenAddress listen{"127.0.0.1", 8080};
     std::string database = "sqlite:forgedb.db";
@@ -27,6 +39,8 @@ struct ServeConfig {
     bool insecure_accept_unsigned = false;
     int workers = 2;
     int http_threads = 32;
+    std::string api_token;  // bearer token of the /load endpoints; empty: they answer 401
+    GithubConfig github;
 };
 
 // Cross-field checks: a secret or the explicit insecure flag; sane worker and thread counts.

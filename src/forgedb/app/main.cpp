@@ -68,10 +68,40 @@ int main(int argc, char** argv) {
         ->envname("FORGEDB_HTTP_THREADS")
         ->capture_default_str();
 
+    // GitHub API access, shared by serve, work and load.
+    forgedb::app::GithubConfig github;
+    std::vector<std::string> github_token_files;
+    auto add_github = [&](CLI::App* cmd) {
+        cmd->add_option("--github-api-url", github.api_url,
+                        "GitHub REST API base URL (GitHub Enterprise: https://HOST/api/v3)")
+            ->envname("FORGEDB_GITHUB_API_URL")
+            ->capture_default_str();
+        cmd->add_option("--github-token", github.tokens,
+                        "GitHub API token (repeat for several; none: anonymous)")
+            ->envname("FORGEDB_GITHUB_TOKEN");
+        cmd->add_option("--github-token-file", github_token_files,
+                        "File with GitHub API tokens, one per line (repeatable)")
+            ->envname("FORGEDB_GITHUB_TOKEN_FILE");
+        cmd->add_option("--github-max-concurrency", github.max_concurrency,
+                        "GitHub requests in flight at once")
+            ->envname("FORGEDB_GITHUB_MAX_CONCURRENCY")
+            ->capture_default_str();
+    };
+    add_github(serve);
+    std::string api_token_file;
+    auto* api_token_opt =
+        serve->add_option("--api-token", serve_cfg.api_token,
+                          "Bearer token the /load endpoints require (none: they refuse all)")
+            ->envname("FORGEDB_API_TOKEN");
+    serve->add_option("--api-token-file", api_token_file, "File whose first line is the API token")
+        ->envname("FORGEDB_API_TOKEN_FILE")
+        ->excludes(api_token_opt);
+
     std::string work_db = "sqlite:forgedb.db";
     int work_workers = 2;
     auto* work = app.add_subcommand("work", "Run job workers only (no HTTP server)");
     add_database(work, work_db);
+    add_github(work);
     work->add_option("--workers", work_workers, "Job workers")
         ->envname("FORGEDB_WORKERS")
         ->capture_default_str();
@@ -79,6 +109,34 @@ int main(int argc, char** argv) {
     std::string migrate_db = "sqlite:forgedb.db";
     auto* migrate = app.add_subcommand("migrate", "Apply pending schema migrations and exit");
     add_database(migrate, migrate_db);
+
+    std::string load_db = "sqlite:forgedb.db";
+    std::string load_path;
+    bool load_children = false;
+    bool load_wait = false;
+    std::string load_state = "all";
+    auto* load = app.add_subcommand(
+        "load", "Queue a crawl, as POST /load/PATH does (e.g. repos/OWNER/REPO/pulls)");
+    add_database(load, load_db);
+    add_github(load);
+    load->add_option("path", load_path, "repos/O/R[/pulls[/N[/files]]|/issues[/N]|/labels[/NAME]|"
+                                        "/milestones[/N]|/hooks[/ID]], user/U[/repos]")
+        ->required();
+    load->add_flag("--children", load_children, "Also crawl what lies below (as the seed did)");
+    load->add_option("--state", load_state, "open, closed or all (pulls, issues, milestones)")
+        ->capture_default_str();
+    load->add_flag("--wait", load_wait,
+                   "Run workers here until the crawl finishes, with a progress bar");
+
+    std::string jobs_db = "sqlite:forgedb.db";
+    std::string jobs_action = "list";
+    long long jobs_id = 0;
+    auto* jobs = app.add_subcommand("jobs", "Inspect the job queue: list, show ID, retry ID");
+    add_database(jobs, jobs_db);
+    jobs->add_option("action", jobs_action, "list, show or retry")
+        ->check(CLI::IsMember({"list", "show", "retry"}))
+        ->capture_default_str();
+    jobs->add_option("id", jobs_id, "Job id (show, retry)");
 
     std::string replay_db = "sqlite:forgedb.db";
     std::string replay_since;
@@ -102,7 +160,23 @@ int main(int argc, char** argv) {
     }
     SetUpLogging(log_level);
 
+    auto read_github = [&]() {
+        for (const auto& f : github_token_files) {
+            auto tokens = forgedb::app::ReadTokenFile(f);
+            if (!tokens) ConfigError(tokens.error().message);
+            github.tokens.insert(github.tokens.end(), tokens->begin(), tokens->end());
+        }
+        if (auto st = forgedb::app::Validate(github); !st) ConfigError(st.error().message);
+    };
+    if (*serve || *work || *load) read_github();
+
     if (*serve) {
+        serve_cfg.github = github;
+        if (!api_token_file.empty()) {
+            auto s = forgedb::app::ReadSecretFile(api_token_file);
+            if (!s) ConfigError(s.error().message);
+            serve_cfg.api_token = *s;
+        }
         auto addr = forgedb::app::ParseListen(listen);
         if (!addr) ConfigError(addr.error().message);
         serve_cfg.listen = *addr;
@@ -116,9 +190,20 @@ int main(int argc, char** argv) {
     }
     if (*work) {
         if (work_workers < 1 || work_workers > 256) ConfigError("--workers must be 1..256");
-        return forgedb::app::RunWork(work_db, work_workers);
+        return forgedb::app::RunWork(work_db, work_workers, github);
     }
     if (*migrate) return forgedb::app::RunMigrate(migrate_db);
+    if (*load) {
+        if (load_state != "open" && load_state != "closed" && load_state != "all") {
+            ConfigError("--state must be open, closed or all");
+        }
+        return forgedb::app::RunLoad(load_db, load_path, load_children, load_state, load_wait,
+                                     github);
+    }
+    if (*jobs) {
+        if (jobs_action != "list" && jobs_id <= 0) ConfigError("jobs " + jobs_action + " needs an ID");
+        return forgedb::app::RunJobs(jobs_db, jobs_action, jobs_id);
+    }
     if (*replay) {
         std::optional<forgedb::Timestamp> since;
         if (!replay_since.empty()) {

@@ -3,10 +3,21 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <map>
+#include <thread>
 
 #include "forgedb/core/clock.hpp"
 #include "forgedb/http/server.hpp"
+#include "forgedb/load/load_routes.hpp"
+#include "forgedb/sources/http_client.hpp"
+#include "forgedb/sources/github/rest_client.hpp"
+#include "forgedb/store/job_store.hpp"
+#include "forgedb/tasks/github_state.hpp"
+#include "forgedb/tasks/github_tasks.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/replication/delivery_log.hpp"
 #include "forgedb/replication/github_webhook.hpp"
@@ -68,10 +79,26 @@ std::optional<Opened> OpenAndMigrate(const std::string& url, int& exit_code) {
     return Opened{std::move(db).value(), std::move(conn).value()};
 }
 
-tasks::TaskRegistry BuildRegistry() {
-    tasks::TaskRegistry registry;
+// The GitHub client with its shared state in the database. Owns what it builds.
+struct GithubAccess {
+    GithubAccess(store::Database& db, const Clock& clock, const GithubConfig& config)
+        : http(sources::MakeCurlHttpClient()), book(db, clock), etags(db, clock) {
+        sources::github::GithubClientOptions options;
+        options.base_url = config.api_url;
+        options.tokens = config.tokens;
+        options.max_concurrency = config.max_concurrency;
+        client = std::make_unique<sources::github::GithubClient>(*http, clock, book, etags,
+                                                                 options);
+    }
+    std::unique_ptr<sources::HttpClient> http;
+    tasks::DbRateLimitBook book;
+    tasks::DbEtagCache etags;
+    std::unique_ptr<sources::github::GithubClient> client;
+};
+
+void BuildRegistry(tasks::TaskRegistry& registry, GithubAccess* github) {
     tasks::RegisterDeliveryTasks(registry);
-    return registry;
+    if (github != nullptr) tasks::RegisterGithubTasks(registry, *github->client);
 }
 
 }  // namespace
@@ -87,7 +114,9 @@ int RunServe(const ServeConfig& config) {
     }
     SystemClock clock;
     queue::Notifier notifier;
-    tasks::TaskRegistry registry = BuildRegistry();
+    GithubAccess github_access(*opened->db, clock, config.github);
+    tasks::TaskRegistry registry;
+    BuildRegistry(registry, &github_access);
     queue::WorkerOptions wopts;
     wopts.threads = config.workers;
     queue::WorkerPool workers(*opened->db, clock, notifier,
@@ -98,8 +127,14 @@ int RunServe(const ServeConfig& config) {
         return kExitRuntime;
     }
     replication::GithubWebhook github(log, clock, {config.github_webhook_secret});
+    if (config.api_token.empty()) {
+        spdlog::warn("no --api-token: the /load endpoints will refuse every request");
+    }
+    load::LoadSurface loads(*opened->db, clock, notifier, github_access.client.get(),
+                            {config.api_token});
     http::Router router;
     router.AddAll(github.Routes());
+    router.AddAll(loads.Routes());
     router.Add({"GET", "/healthz", [](const http::Request&) {
                     return http::Response::Json(200, "{\"status\":\"ok\"}");
                 }});
@@ -123,14 +158,16 @@ int RunServe(const ServeConfig& config) {
     return 0;
 }
 
-int RunWork(const std::string& database, int workers_count) {
+int RunWork(const std::string& database, int workers_count, const GithubConfig& github) {
     sigset_t signals = BlockStopSignals();
     int code = 0;
     auto opened = OpenAndMigrate(database, code);
     if (!opened) return code;
     SystemClock clock;
     queue::Notifier notifier;
-    tasks::TaskRegistry registry = BuildRegistry();
+    GithubAccess github_access(*opened->db, clock, github);
+    tasks::TaskRegistry registry;
+    BuildRegistry(registry, &github_access);
     queue::WorkerOptions wopts;
     wopts.threads = workers_count;
     wopts.lower_priority = false;
@@ -157,7 +194,8 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
     if (!opened) return code;
     auto& conn = *opened->conn;
     SystemClock clock;
-    tasks::TaskRegistry registry = BuildRegistry();
+    tasks::TaskRegistry registry;
+    BuildRegistry(registry, nullptr);  // replays write rows; follow-up crawls are not re-run
     store::DeliveryFilter filter;
     filter.since = since;
     filter.event = std::move(event);
@@ -200,6 +238,125 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
     for (const auto& [k, v] : counts) summary += " " + k + "=" + std::to_string(v);
     spdlog::info("replayed {} deliveries:{}", ids->size(), summary);
     return 0;
+}
+
+int RunLoad(const std::string& database, const std::string& path, bool children,
+            const std::string& state, bool wait, const GithubConfig& github) {
+    int code = 0;
+    auto opened = OpenAndMigrate(database, code);
+    if (!opened) return code;
+    std::multimap<std::string, std::string> query{{"children", children ? "true" : "false"},
+                                                  {"state", state}};
+    std::string full = path;
+    while (!full.empty() && full.front() == '/') full.erase(0, 1);
+    if (full.starts_with("load/")) full.erase(0, 5);
+    auto crawl = load::CrawlForPath("/load/" + full, query);
+    if (!crawl) {
+        std::fprintf(stderr, "forgedb: %s\n", crawl.error().message.c_str());
+        return kExitConfig;
+    }
+    SystemClock clock;
+    queue::JobQueue queue(*opened->conn, clock);
+    store::NewJob job;
+    job.kind = crawl->kind;
+    job.args = crawl->ArgsJson();
+    job.unique_key = crawl->UniqueKey();
+    auto inserted = queue.Enqueue(std::move(job));
+    if (!inserted) {
+        spdlog::error("{}", inserted.error().ToString());
+        return kExitRuntime;
+    }
+    std::printf("%s job %lld: %s\n", inserted->created ? "queued" : "already queued",
+                static_cast<long long>(inserted->id), crawl->UniqueKey().c_str());
+    if (!wait) return 0;
+    sigset_t signals = BlockStopSignals();
+    (void)signals;
+    queue::Notifier notifier;
+    GithubAccess github_access(*opened->db, clock, github);
+    tasks::TaskRegistry registry;
+    BuildRegistry(registry, &github_access);
+    queue::WorkerOptions wopts;
+    wopts.threads = 2;
+    wopts.lower_priority = false;
+    queue::WorkerPool workers(*opened->db, clock, notifier,
+                              [&registry](queue::JobContext& c) { return registry.Run(c); }, wopts);
+    workers.Start();
+    bool tty = isatty(fileno(stderr));
+    for (;;) {
+        auto tree = store::LoadJobTree(*opened->conn, inserted->id);
+        if (!tree || !*tree) {
+            spdlog::error("cannot read job {}", inserted->id);
+            return kExitRuntime;
+        }
+        const auto& t = **tree;
+        long long total = t.progress_total.value_or(0);
+        std::string bar;
+        if (total > 0) {
+            int filled = static_cast<int>(30.0 * std::min(t.progress_done, total) / total);
+            bar = "[" + std::string(filled, '#') + std::string(30 - filled, '.') + "] ";
+        }
+        std::fprintf(stderr, "%s%s%s pages %lld/%s, %lld items%s", tty ? "\r" : "", bar.c_str(),
+                     t.state.c_str(), t.progress_done,
+                     total > 0 ? std::to_string(total).c_str() : "?", t.items, tty ? "" : "\n");
+        if (t.state == "succeeded" || t.state == "failed" || t.state == "dead") {
+            std::fprintf(stderr, "\n");
+            workers.Stop();
+            if (t.state != "succeeded") {
+                std::fprintf(stderr, "forgedb: job %lld %s: %s\n",
+                             static_cast<long long>(inserted->id), t.state.c_str(),
+                             t.error.c_str());
+                return kExitRuntime;
+            }
+            return 0;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 1000));
+    }
+}
+
+int RunJobs(const std::string& database, const std::string& action, long long id) {
+    int code = 0;
+    auto opened = OpenAndMigrate(database, code);
+    if (!opened) return code;
+    auto& conn = *opened->conn;
+    if (action == "list") {
+        auto jobs = store::ListJobs(conn, 50);
+        if (!jobs) {
+            spdlog::error("{}", jobs.error().ToString());
+            return kExitRuntime;
+        }
+        std::printf("%8s  %-10s %-20s %8s %10s  %s\n", "id", "state", "kind", "attempts",
+                    "progress", "error");
+        for (const auto& j : *jobs) {
+            std::string progress = std::to_string(j.progress_done) + "/" +
+                                   (j.progress_total ? std::to_string(*j.progress_total) : "?");
+            std::printf("%8lld  %-10s %-20s %8d %10s  %s\n", static_cast<long long>(j.id),
+                        j.state.c_str(), j.kind.c_str(), j.attempts, progress.c_str(),
+                        j.last_error.c_str());
+        }
+        return 0;
+    }
+    if (action == "show") {
+        auto tree = store::LoadJobTree(conn, id);
+        if (!tree || !*tree) {
+            std::fprintf(stderr, "forgedb: no job %lld\n", id);
+            return kExitRuntime;
+        }
+        std::printf("%s\nargs: %s\n", load::JobStatusJson(**tree).c_str(),
+                    (*tree)->job.args.c_str());
+        return 0;
+    }
+    if (action == "retry") {
+        SystemClock clock;
+        auto done = store::RetryJob(conn, id, clock.Now());
+        if (!done || !*done) {
+            std::fprintf(stderr, "forgedb: job %lld is not failed or dead\n", id);
+            return kExitRuntime;
+        }
+        std::printf("job %lld queued again\n", id);
+        return 0;
+    }
+    std::fprintf(stderr, "forgedb: jobs takes list, show ID or retry ID\n");
+    return kExitConfig;
 }
 
 }  // namespace forgedb::app

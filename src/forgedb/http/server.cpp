@@ -21,8 +21,8 @@ Status Server::Start() {
     auto& s = impl_->server;
     s.set_tcp_nodelay(true);
     s.set_keep_alive_max_count(100000);
-    s.set_keep_alive_timeout(30);
-    s.set_read_timeout(30, 0);
+    s.set_keep_alive_timeout(5);
+    s.set_read_timeout(10, 0);
     s.set_write_timeout(30, 0);
     s.set_payload_max_length(options_.max_body_bytes);
     int threads = options_.threads;

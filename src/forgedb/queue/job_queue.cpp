@@ -60,6 +60,12 @@ Status JobQueue::Fail(const JobRow& job, const Error& error, const RetryPolicy& 
     auto now = clock_.Now();
     std::string text = error.ToString();
     if (!IsRetryable(error)) return store::FinishJob(conn_, job.id, "failed", text, now);
+    // An exhausted rate limit is a wait, not a failure: run again at the reset time.
+    if (error.code == ErrorCode::kRateLimited && error.retry_at) {
+        auto at = std::chrono::time_point_cast<std::chrono::microseconds>(*error.retry_at);
+        return store::RescheduleJob(conn_, job.id, text, Timestamp{at.time_since_epoch()}, now,
+                                    /*refund_attempt=*/true);
+    }
     if (job.attempts >= job.max_attempts) return store::FinishJob(conn_, job.id, "dead", text, now);
     Timestamp when = now + BackoffDelay(policy, job.attempts, random01);
     if (error.retry_at) {

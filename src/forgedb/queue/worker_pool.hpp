@@ -48,7 +48,7 @@ public:
 
     void Start();
     void Stop();
-    // Runs jobs on the calling thread until none is runnable (tests, `forgedb replay`).
+    // Runs jobs on the calling thread until none is runnable (tests).
     Result<int> Drain();
 
 private:

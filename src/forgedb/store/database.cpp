@@ -26,6 +26,21 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view url) {
                           "': use sqlite:PATH or postgresql://USER@HOST:PORT/DB");
 }
 
+Status Savepoint(Connection& conn, std::string_view name) {
+    FORGEDB_TRY(conn.Query("SAVEPOINT " + std::string(name)));
+    return Ok();
+}
+
+Status ReleaseSavepoint(Connection& conn, std::string_view name) {
+    FORGEDB_TRY(conn.Query("RELEASE SAVEPOINT " + std::string(name)));
+    return Ok();
+}
+
+Status RollbackToSavepoint(Connection& conn, std::string_view name) {
+    FORGEDB_TRY(conn.Query("ROLLBACK TO SAVEPOINT " + std::string(name)));
+    return Ok();
+}
+
 Result<Transaction> Transaction::Begin(Connection& conn) {
     FORGEDB_TRY(conn.Begin());
     return Transaction(conn);

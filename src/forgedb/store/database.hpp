@@ -81,6 +81,11 @@ private:
     Connection* conn_;
 };
 
+// Savepoints inside an open transaction (same SQL on both backends).
+Status Savepoint(Connection& conn, std::string_view name);
+Status ReleaseSavepoint(Connection& conn, std::string_view name);
+Status RollbackToSavepoint(Connection& conn, std::string_view name);
+
 std::unique_ptr<Database> OpenSqlite(std::string path);
 std::unique_ptr<Database> OpenPostgres(std::string url);
 

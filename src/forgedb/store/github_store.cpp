@@ -47,4 +47,102 @@ Result<std::optional<std::int64_t>> FindRepositoryId(Connection& conn, const std
     return std::optional<std::int64_t>{res.Int(0, 0)};
 }
 
+Result<std::optional<std::int64_t>> FindByNumber(Connection& conn, std::string_view table,
+                                                 std::string_view repo_column,
+                                                 std::int64_t repo_id, std::int64_t number) {
+    std::string sql = "SELECT id FROM " + std::string(table) + " WHERE " +
+                      std::string(repo_column) +
+                      " = ? AND number = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT 1";
+    FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(sql, {repo_id, number}));
+    if (res.empty()) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{res.Int(0, 0)};
+}
+
+Result<std::optional<std::int64_t>> FindUserId(Connection& conn, const std::string& login) {
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto res, conn.Query("SELECT id FROM github_user WHERE login = ? ORDER BY id LIMIT 1",
+                             {login}));
+    if (res.empty()) return std::optional<std::int64_t>{};
+    return std::optional<std::int64_t>{res.Int(0, 0)};
+}
+
+Result<long long> SweepUnseen(Connection& conn, std::string_view table,
+                              std::string_view parent_column, std::int64_t parent_id,
+                              Timestamp scan_started, Timestamp now) {
+    std::string started = FormatLocalTime(scan_started);
+    std::string sql = "UPDATE " + std::string(table) +
+                      " SET deleted_at = ? WHERE " + std::string(parent_column) +
+                      " = ? AND deleted_at IS NULL"
+                      " AND (last_replicated_via_api_at IS NULL OR last_replicated_via_api_at < ?)"
+                      " AND (last_replicated_via_webhook_at IS NULL OR "
+                      "last_replicated_via_webhook_at < ?)";
+    FORGEDB_ASSIGN_OR_RETURN(auto res,
+                             conn.Query(sql, {FormatLocalTime(now), parent_id, started, started}));
+    return res.affected;
+}
+
+Status SetScannedAt(Connection& conn, std::string_view table, std::string_view column,
+                    std::int64_t id, Timestamp at) {
+    std::string sql =
+        "UPDATE " + std::string(table) + " SET " + std::string(column) + " = ? WHERE id = ?";
+    FORGEDB_TRY(conn.Query(sql, {FormatLocalTime(at), id}));
+    return Ok();
+}
+
+Result<std::optional<Timestamp>> GetScannedAt(Connection& conn, std::string_view table,
+                                              std::string_view column, std::int64_t id) {
+    std::string sql =
+        "SELECT " + std::string(column) + " FROM " + std::string(table) + " WHERE id = ?";
+    FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(sql, {id}));
+    if (res.empty() || !res.At(0, 0)) return std::optional<Timestamp>{};
+    return ParseTimestamp(*res.At(0, 0));
+}
+
+Status SaveRateLimit(Connection& conn, const std::string& token_id, const std::string& resource,
+                     const RateLimitRow& row, Timestamp now) {
+    FORGEDB_TRY(conn.Query(
+        "INSERT INTO github_rate_limit (token_id, resource, rate_limit, remaining, reset_at, "
+        "observed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (token_id, resource) DO UPDATE SET "
+        "rate_limit = excluded.rate_limit, remaining = excluded.remaining, "
+        "reset_at = excluded.reset_at, observed_at = excluded.observed_at",
+        {token_id, resource, static_cast<std::int64_t>(row.limit),
+         static_cast<std::int64_t>(row.remaining), FormatLocalTime(row.reset_at),
+         FormatLocalTime(now)}));
+    return Ok();
+}
+
+Result<std::optional<RateLimitRow>> LoadRateLimit(Connection& conn, const std::string& token_id,
+                                                  const std::string& resource) {
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto res, conn.Query("SELECT rate_limit, remaining, reset_at FROM github_rate_limit "
+                             "WHERE token_id = ? AND resource = ?",
+                             {token_id, resource}));
+    if (res.empty()) return std::optional<RateLimitRow>{};
+    RateLimitRow row;
+    row.limit = static_cast<int>(res.Int(0, 0));
+    row.remaining = static_cast<int>(res.Int(0, 1));
+    row.reset_at = ParseTimestamp(res.Text(0, 2)).value_or(Timestamp{});
+    return std::optional<RateLimitRow>{row};
+}
+
+Status SaveEtag(Connection& conn, const std::string& url, const std::string& token_id,
+                const EtagRow& row, Timestamp now) {
+    FORGEDB_TRY(conn.Query(
+        "INSERT INTO github_api_etag (url, token_id, etag, body, link, fetched_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (url, token_id) DO UPDATE SET etag = excluded.etag, "
+        "body = excluded.body, link = excluded.link, fetched_at = excluded.fetched_at",
+        {url, token_id, row.etag, row.body, row.link, FormatLocalTime(now)}));
+    return Ok();
+}
+
+Result<std::optional<EtagRow>> LoadEtag(Connection& conn, const std::string& url,
+                                        const std::string& token_id) {
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto res, conn.Query("SELECT etag, body, link FROM github_api_etag WHERE url = ? AND "
+                             "token_id = ?",
+                             {url, token_id}));
+    if (res.empty()) return std::optional<EtagRow>{};
+    return std::optional<EtagRow>{EtagRow{res.Text(0, 0), res.Text(0, 1), res.Text(0, 2)}};
+}
+
 }  // namespace forgedb::store::github

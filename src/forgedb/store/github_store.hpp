@@ -4,9 +4,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "forgedb/core/result.hpp"
+#include "forgedb/core/time.hpp"
 #include "forgedb/store/database.hpp"
 
 namespace forgedb::store::github {
@@ -22,5 +24,44 @@ Status RemoveLabelEverywhere(Connection& conn, std::int64_t label_id);
 // The id of a live repository by owner login and name, if stored.
 Result<std::optional<std::int64_t>> FindRepositoryId(Connection& conn, const std::string& owner,
                                                      const std::string& name);
+
+// The id of a live row of `table` (github_issue or github_pull_request) by repository and number.
+Result<std::optional<std::int64_t>> FindByNumber(Connection& conn, std::string_view table,
+                                                 std::string_view repo_column,
+                                                 std::int64_t repo_id, std::int64_t number);
+Result<std::optional<std::int64_t>> FindUserId(Connection& conn, const std::string& login);
+
+// Tombstones the live rows of `table` whose `parent_column` is `parent_id` and that neither the
+// API nor a webhook has replicated since `scan_started` (the sweep after a full scan). Returns the
+// number of rows tombstoned.
+Result<long long> SweepUnseen(Connection& conn, std::string_view table,
+                              std::string_view parent_column, std::int64_t parent_id,
+                              Timestamp scan_started, Timestamp now);
+
+// Sets a *_last_scanned_at column of the row with primary key `id`.
+Status SetScannedAt(Connection& conn, std::string_view table, std::string_view column,
+                    std::int64_t id, Timestamp at);
+Result<std::optional<Timestamp>> GetScannedAt(Connection& conn, std::string_view table,
+                                              std::string_view column, std::int64_t id);
+
+struct RateLimitRow {
+    int limit = 0;
+    int remaining = 0;
+    Timestamp reset_at;
+};
+Status SaveRateLimit(Connection& conn, const std::string& token_id, const std::string& resource,
+                     const RateLimitRow& row, Timestamp now);
+Result<std::optional<RateLimitRow>> LoadRateLimit(Connection& conn, const std::string& token_id,
+                                                  const std::string& resource);
+
+struct EtagRow {
+    std::string etag;
+    std::string body;
+    std::string link;
+};
+Status SaveEtag(Connection& conn, const std::string& url, const std::string& token_id,
+                const EtagRow& row, Timestamp now);
+Result<std::optional<EtagRow>> LoadEtag(Connection& conn, const std::string& url,
+                                        const std::string& token_id);
 
 }  // namespace forgedb::store::github

@@ -120,6 +120,28 @@ Result<std::optional<JobTree>> LoadJobTree(Connection& conn, std::int64_t id) {
     return std::optional<JobTree>{std::move(tree)};
 }
 
+Status LockJob(Connection& conn, std::int64_t id) {
+    if (conn.dialect() == Dialect::kPostgres) {
+        FORGEDB_TRY(conn.Query("SELECT id FROM job WHERE id = ? FOR UPDATE", {id}));
+    }
+    return Ok();
+}
+
+Result<long long> CountUnfinishedChildren(Connection& conn, std::int64_t parent,
+                                          const std::string& kind) {
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto res, conn.Query("SELECT COUNT(*) FROM job WHERE parent_id = ? AND kind = ? AND "
+                             "state <> 'succeeded'",
+                             {parent, kind}));
+    return res.Int(0, 0);
+}
+
+Result<std::string> JobState(Connection& conn, std::int64_t id) {
+    FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query("SELECT state FROM job WHERE id = ?", {id}));
+    if (res.empty()) return Unexpected(ErrorCode::kNotFound, "no job " + std::to_string(id));
+    return res.Text(0, 0);
+}
+
 Result<std::vector<JobRow>> ListJobs(Connection& conn, int limit) {
     FORGEDB_ASSIGN_OR_RETURN(
         auto res, conn.Query(std::string("SELECT ") + kJobColumns +
@@ -179,11 +201,12 @@ Status FinishJob(Connection& conn, std::int64_t id, const std::string& state,
 }
 
 Status RescheduleJob(Connection& conn, std::int64_t id, const std::string& error,
-                     Timestamp run_after, Timestamp now) {
+                     Timestamp run_after, Timestamp now, bool refund_attempt) {
     FORGEDB_TRY(conn.Query(
         "UPDATE job SET state = 'queued', last_error = ?, lease_owner = NULL, "
-        "lease_expires_at = NULL, run_after = ?, updated_at = ? WHERE id = ?",
-        {error, FormatLocalTime(run_after), FormatLocalTime(now), id}));
+        "lease_expires_at = NULL, run_after = ?, updated_at = ?, "
+        "attempts = CASE WHEN ? THEN attempts - 1 ELSE attempts END WHERE id = ?",
+        {error, FormatLocalTime(run_after), FormatLocalTime(now), refund_attempt, id}));
     return Ok();
 }
 

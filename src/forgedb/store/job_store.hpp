@@ -66,6 +66,14 @@ struct JobTree {
 };
 Result<std::optional<JobTree>> LoadJobTree(Connection& conn, std::int64_t id);
 
+// Holds the job's row until the transaction ends (PostgreSQL; SQLite has one writer anyway), so
+// that children finishing at once see each other's state.
+Status LockJob(Connection& conn, std::int64_t id);
+// Children of `parent` of the given kind that have not succeeded.
+Result<long long> CountUnfinishedChildren(Connection& conn, std::int64_t parent,
+                                          const std::string& kind);
+Result<std::string> JobState(Connection& conn, std::int64_t id);
+
 // The most recent jobs, newest first.
 Result<std::vector<JobRow>> ListJobs(Connection& conn, int limit);
 // Puts a failed or dead job back in the queue with a fresh attempt budget.
@@ -78,8 +86,10 @@ Result<std::optional<JobRow>> LeaseJob(Connection& conn, const std::string& owne
 
 Status FinishJob(Connection& conn, std::int64_t id, const std::string& state,
                  const std::string& error, Timestamp now);
+// Queues the job again for `run_after`. With `refund_attempt` the attempt does not count (the job
+// waited for a rate limit; it did not fail).
 Status RescheduleJob(Connection& conn, std::int64_t id, const std::string& error,
-                     Timestamp run_after, Timestamp now);
+                     Timestamp run_after, Timestamp now, bool refund_attempt = false);
 Result<std::optional<JobRow>> LoadJob(Connection& conn, std::int64_t id);
 Result<long long> CountJobs(Connection& conn, const std::string& state);
 

@@ -6,6 +6,7 @@
 #include "forgedb/core/json.hpp"
 #include "forgedb/process/github/events.hpp"
 #include "forgedb/store/delivery_store.hpp"
+#include "forgedb/tasks/github_tasks.hpp"
 
 namespace forgedb::tasks {
 namespace {
@@ -24,15 +25,15 @@ Status ProcessChunk(queue::JobContext& ctx, const TaskRegistry& registry,
     for (const auto& id : ids) {
         FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(conn, kGithub, id));
         if (d.status != "pending") continue;  // done by an earlier attempt or by a replay
-        FORGEDB_TRY(conn.Query("SAVEPOINT delivery"));
+        FORGEDB_TRY(store::Savepoint(conn, "delivery"));
         auto status = ProcessGithubDelivery(ctx.queue, registry, id);
         if (status) {
-            FORGEDB_TRY(conn.Query("RELEASE SAVEPOINT delivery"));
+            FORGEDB_TRY(store::ReleaseSavepoint(conn, "delivery"));
             continue;
         }
         if (!IsPayloadError(status.error())) return Unexpected(status.error());
-        FORGEDB_TRY(conn.Query("ROLLBACK TO SAVEPOINT delivery"));
-        FORGEDB_TRY(conn.Query("RELEASE SAVEPOINT delivery"));
+        FORGEDB_TRY(store::RollbackToSavepoint(conn, "delivery"));
+        FORGEDB_TRY(store::ReleaseSavepoint(conn, "delivery"));
         std::string error = status.error().ToString();
         spdlog::warn("delivery {} failed: {}", id, error);
         FORGEDB_TRY(
@@ -66,8 +67,10 @@ Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegi
     process::github::Context ctx{conn, model::github::Via::kWebhook, d.received_at};
     FORGEDB_ASSIGN_OR_RETURN(auto result, process::github::ProcessEvent(d.event, payload, ctx));
     for (const auto& f : result.follow_ups) {
-        if (!registry.Has(f.kind)) continue;  // that crawl is not part of this build
-        FORGEDB_TRY(queue.Enqueue(store::NewJob{f.kind, f.args, 5, {}, std::nullopt, std::nullopt}));
+        if (!registry.Has(f.kind)) continue;  // no GitHub access configured: nothing to run it
+        store::NewJob job{f.kind, f.args, 5, {}, std::nullopt, std::nullopt};
+        if (auto crawl = GithubCrawl::FromArgs(f.args)) job.unique_key = crawl->UniqueKey();
+        FORGEDB_TRY(queue.Enqueue(std::move(job)));
     }
     std::string status = process::github::EventOutcomeName(result.outcome);
     FORGEDB_TRY(store::SetDeliveryOutcome(conn, kGithub, delivery_id, status, "",

@@ -56,10 +56,15 @@ Result<EventResult> PullRequestEvent(Json payload, const Context& ctx) {
         auto name = JsonGetString(JsonGet(payload, "repository").value_or(payload), "name");
         auto number = JsonGetInt(pr, "number");
         if (owner && name && number && repo_id) {
-            nlohmann::json args = {{"owner", JsonString(*owner).value_or("")},
+            // A crawl of the pull request's files (the list job of the tasks layer).
+            nlohmann::json args = {{"kind", "github.list"},
+                                   {"resource", "pull_files"},
+                                   {"owner", JsonString(*owner).value_or("")},
                                    {"repo", *name},
-                                   {"number", *number}};
-            r.follow_ups.push_back({"github.pull_request_files", args.dump()});
+                                   {"number", *number},
+                                   {"state", "all"},
+                                   {"children", false}};
+            r.follow_ups.push_back({"github.list", args.dump()});
         }
     }
     return r;

@@ -86,6 +86,9 @@ void Stamp(Json obj, const model::Table& table, const Context& ctx, Row& row) {
     bool full = table.version_column.empty() || row.Has(table.version_column);
     row.Set("raw", JsonText(obj), full ? Merge::kOverwrite : Merge::kFillNull);
     row.Set(gh::StampColumn(ctx.via), FormatLocalTime(ctx.fetched_at));
+    // The API lists only objects that exist: a full object from it lifts an earlier tombstone
+    // (for example one set by a sweep while the object was hidden).
+    if (ctx.via == gh::Via::kApi && full) row.Set("deleted_at", Null{});
 }
 
 // obj[key] is a user reference: absent -> untouched; null -> prefix_id/prefix_login cleared;

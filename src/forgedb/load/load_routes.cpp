@@ -1,0 +1,216 @@
+#include "forgedb/load/load_routes.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cctype>
+#include <chrono>
+
+#include "forgedb/core/crypto.hpp"
+#include "forgedb/store/job_store.hpp"
+
+namespace forgedb::load {
+namespace {
+
+using tasks::GithubCrawl;
+
+// One row per load route: the pattern and how it becomes a crawl.
+struct LoadRoute {
+    const char* pattern;
+    const char* kind;      // tasks::kGithubSyncJob or kGithubListJob
+    const char* resource;  // object or list name
+};
+
+constexpr LoadRoute kLoadRoutes[] = {
+    {"/load/repos/{owner}/{repo}", tasks::kGithubSyncJob, "repo"},
+    {"/load/repos/{owner}/{repo}/pulls", tasks::kGithubListJob, "pulls"},
+    {"/load/repos/{owner}/{repo}/pulls/{number}", tasks::kGithubSyncJob, "pull"},
+    {"/load/repos/{owner}/{repo}/pulls/{number}/files", tasks::kGithubListJob, "pull_files"},
+    {"/load/repos/{owner}/{repo}/pulls/{number}/reviews", tasks::kGithubListJob, "pull_reviews"},
+    {"/load/repos/{owner}/{repo}/issues", tasks::kGithubListJob, "issues"},
+    {"/load/repos/{owner}/{repo}/issues/comments", tasks::kGithubListJob, "issue_comments"},
+    {"/load/repos/{owner}/{repo}/issues/{number}", tasks::kGithubSyncJob, "issue"},
+    {"/load/repos/{owner}/{repo}/labels", tasks::kGithubListJob, "labels"},
+    {"/load/repos/{owner}/{repo}/labels/{name}", tasks::kGithubSyncJob, "label"},
+    {"/load/repos/{owner}/{repo}/milestones", tasks::kGithubListJob, "milestones"},
+    {"/load/repos/{owner}/{repo}/milestones/{number}", tasks::kGithubSyncJob, "milestone"},
+    {"/load/repos/{owner}/{repo}/hooks", tasks::kGithubListJob, "hooks"},
+    {"/load/repos/{owner}/{repo}/hooks/{number}", tasks::kGithubSyncJob, "hook"},
+    {"/load/user/{username}/repos", tasks::kGithubListJob, "user_repos"},
+    {"/load/user/{username}", tasks::kGithubSyncJob, "user"},
+};
+
+std::optional<std::string_view> QueryValue(const std::multimap<std::string, std::string>& q,
+                                           const std::string& name) {
+    auto it = q.find(name);
+    if (it == q.end()) return std::nullopt;
+    return std::string_view(it->second);
+}
+
+Result<GithubCrawl> BuildCrawl(const LoadRoute& route, const std::map<std::string, std::string>& p,
+                               const std::multimap<std::string, std::string>& query) {
+    GithubCrawl c;
+    c.kind = route.kind;
+    c.resource = route.resource;
+    auto get = [&](const char* k) {
+        auto it = p.find(k);
+        return it == p.end() ? std::string() : it->second;
+    };
+    c.owner = get("owner");
+    c.repo = get("repo");
+    c.username = get("username");
+    c.name = get("name");
+    if (auto n = get("number"); !n.empty()) {
+        long long v = 0;
+        for (char ch : n) {
+            if (!std::isdigit(static_cast<unsigned char>(ch)) || v > 1'000'000'000'000LL) {
+                return Unexpected(ErrorCode::kInvalid, "'" + n + "' is not a number");
+            }
+            v = v * 10 + (ch - '0');
+        }
+        c.number = v;
+    }
+    FORGEDB_ASSIGN_OR_RETURN(c.children, ParseFlag("children", QueryValue(query, "children"), false));
+    if (auto state = QueryValue(query, "state")) c.state = std::string(*state);
+    FORGEDB_TRY(tasks::ValidateCrawl(c));
+    return c;
+}
+
+http::Response ErrorResponse(const Error& e) {
+    switch (e.code) {
+        case ErrorCode::kInvalid:
+        case ErrorCode::kMissingData:
+            return http::Response::Error(400, e.message);
+        case ErrorCode::kNotFound:
+            return http::Response::Message(404, e.message);
+        case ErrorCode::kUnauthorized:
+            return http::Response::Error(502, e.message);
+        case ErrorCode::kRateLimited: {
+            long long wait = 60;
+            if (e.retry_at) {
+                wait = std::max<long long>(
+                    1, std::chrono::duration_cast<std::chrono::seconds>(
+                           *e.retry_at - std::chrono::system_clock::now())
+                           .count());
+            }
+            auto res = http::Response::Error(
+                503, e.message + " Try again in " + std::to_string(wait) + " seconds.");
+            res.headers.emplace_back("Retry-After", std::to_string(wait));
+            return res;
+        }
+        default:
+            return http::Response::Error(503, e.message);
+    }
+}
+
+}  // namespace
+
+Result<bool> ParseFlag(std::string_view name, std::optional<std::string_view> value, bool fallback) {
+    if (!value) return fallback;
+    if (*value == "true" || *value == "1") return true;
+    if (*value == "false" || *value == "0") return false;
+    return Unexpected(ErrorCode::kInvalid, std::string(name) + " must be true, false, 1 or 0, not '" +
+                                               std::string(*value) + "'");
+}
+
+Result<GithubCrawl> CrawlForPath(const std::string& path,
+                                 const std::multimap<std::string, std::string>& query) {
+    http::Router router;
+    Result<GithubCrawl> out = Unexpected(ErrorCode::kNotFound, "no load route " + path);
+    for (const auto& r : kLoadRoutes) {
+        router.Add({"POST", r.pattern, [&out, &r, &query](const http::Request& req) {
+                        out = BuildCrawl(r, req.params, query);
+                        return http::Response{};
+                    }});
+    }
+    http::Request req;
+    req.method = "POST";
+    req.path = path;
+    router.Dispatch(req);
+    return out;
+}
+
+std::string JobStatusJson(const store::JobTree& tree) {
+    nlohmann::json progress = {{"done", tree.progress_done}, {"items", tree.items}};
+    progress["total"] = tree.progress_total ? nlohmann::json(*tree.progress_total) : nullptr;
+    nlohmann::json j = {{"id", tree.job.id},
+                        {"kind", tree.job.kind},
+                        {"status", tree.state},
+                        {"progress", progress},
+                        {"attempts", tree.job.attempts}};
+    j["error"] = tree.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(tree.error);
+    return j.dump();
+}
+
+LoadSurface::LoadSurface(store::Database& db, const Clock& clock, queue::Notifier& notifier,
+                         sources::github::GithubClient* client, LoadOptions options)
+    : db_(db), clock_(clock), notifier_(notifier), client_(client), options_(std::move(options)) {}
+
+std::vector<http::Route> LoadSurface::Routes() {
+    std::vector<http::Route> routes;
+    for (const auto& r : kLoadRoutes) {
+        routes.push_back({"POST", r.pattern, [this](const http::Request& q) { return Load(q); }});
+    }
+    routes.push_back({"GET", "/tasks/status/{id}", [this](const http::Request& q) {
+                          return Status(q);
+                      }});
+    return routes;
+}
+
+http::Response LoadSurface::Load(const http::Request& req) {
+    auto auth = req.Header("Authorization").value_or("");
+    constexpr std::string_view kBearer = "Bearer ";
+    if (options_.api_token.empty() || !auth.starts_with(kBearer) ||
+        !ConstantTimeEquals(auth.substr(kBearer.size()), options_.api_token)) {
+        auto res = http::Response::Error(401, "a valid API token is required: "
+                                              "Authorization: Bearer <token>");
+        res.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return res;
+    }
+    auto crawl = CrawlForPath(req.path, req.query);
+    if (!crawl) return ErrorResponse(crawl.error());
+    auto inline_flag = ParseFlag("inline", req.Query("inline"), false);
+    if (!inline_flag) return ErrorResponse(inline_flag.error());
+    auto conn = db_.Connect();
+    if (!conn) return ErrorResponse(conn.error());
+    if (*inline_flag) {
+        if (crawl->kind != tasks::kGithubSyncJob) {
+            return http::Response::Error(400, "inline is only for single objects, not lists");
+        }
+        if (client_ == nullptr) return http::Response::Error(503, "GitHub access is not configured");
+        auto st = tasks::RunGithubSyncNow(**conn, *client_, clock_, *crawl);
+        if (!st) return ErrorResponse(st.error());
+        if (!crawl->children) return http::Response::Message(200, "success");
+        crawl->children = true;  // the object is loaded; its children go to the queue below
+    }
+    queue::JobQueue queue(**conn, clock_);
+    store::NewJob job;
+    job.kind = crawl->kind;
+    job.args = crawl->ArgsJson();
+    job.unique_key = crawl->UniqueKey();
+    auto inserted = queue.Enqueue(std::move(job));
+    if (!inserted) return ErrorResponse(inserted.error());
+    notifier_.Notify();
+    std::string id = std::to_string(inserted->id);
+    auto res = http::Response::Json(
+        202, nlohmann::json{{"message", inserted->created ? "queued" : "already queued"},
+                            {"id", inserted->id}}
+                 .dump());
+    res.headers.emplace_back("Location", "/tasks/status/" + id);
+    return res;
+}
+
+http::Response LoadSurface::Status(const http::Request& req) {
+    const std::string& text = req.params.at("id");
+    if (text.empty() || text.size() > 18 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(c); })) {
+        return http::Response::Error(400, "task id must be a number");
+    }
+    auto conn = db_.Connect();
+    if (!conn) return ErrorResponse(conn.error());
+    auto tree = store::LoadJobTree(**conn, std::stoll(text));
+    if (!tree) return ErrorResponse(tree.error());
+    if (!*tree) return http::Response::Message(404, "no task " + text);
+    return http::Response::Json(200, JobStatusJson(**tree));
+}
+
+}  // namespace forgedb::load

@@ -1,0 +1,55 @@
+#pragma once
+// The load surface: POST /load/... endpoints (shaped like GitHub's API paths) that queue crawls,
+// or run a single-object sync inline, and GET /tasks/status/<id>. Every /load route needs the
+// bearer API token. Routes are declared in one table (load_routes.cpp); the CLI's `forgedb load`
+// parses its argument through the same table.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "forgedb/core/clock.hpp"
+#include "forgedb/http/http.hpp"
+#include "forgedb/queue/job_queue.hpp"
+#include "forgedb/sources/github/rest_client.hpp"
+#include "forgedb/store/database.hpp"
+#include "forgedb/tasks/github_tasks.hpp"
+
+namespace forgedb::load {
+
+struct LoadOptions {
+    std::string api_token;  // empty: every /load request is refused (401)
+};
+
+// Parses "true", "false", "1", "0"; anything else is an error naming the flag.
+Result<bool> ParseFlag(std::string_view name, std::optional<std::string_view> value, bool fallback);
+
+// The crawl a load path asks for ("/load/repos/o/r/pulls", with its query), or kInvalid /
+// kNotFound (no such route).
+Result<tasks::GithubCrawl> CrawlForPath(const std::string& path,
+                                        const std::multimap<std::string, std::string>& query);
+
+class LoadSurface {
+public:
+    // REQUIRES: every reference outlives the surface. `client` may be null (no GitHub access:
+    // inline loads answer 503).
+    LoadSurface(store::Database& db, const Clock& clock, queue::Notifier& notifier,
+                sources::github::GithubClient* client, LoadOptions options);
+
+    std::vector<http::Route> Routes();
+
+private:
+    http::Response Load(const http::Request& req);
+    http::Response Status(const http::Request& req);
+
+    store::Database& db_;
+    const Clock& clock_;
+    queue::Notifier& notifier_;
+    sources::github::GithubClient* client_;
+    LoadOptions options_;
+};
+
+// {"id", "status", "progress": {"done", "total", "items"}, "attempts", "error"} of a job tree.
+std::string JobStatusJson(const store::JobTree& tree);
+
+}  // namespace forgedb::load

@@ -1,0 +1,1872 @@
+// FakeGithub: data model, GitHub's routes, and the request pipeline (statistics, faults, rate
+// limits, ETags). Control API, all JSON, not counted and never rate limited:
+//   GET    /_fake/health                          {"ok":true}
+//   GET    /_fake/stats            DELETE /_fake/stats (reset)
+//   GET    /_fake/faults           POST /_fake/faults {kind,status,retry_after,delay_ms,
+//                                                      path_prefix,count}    DELETE (clear)
+//   GET    /_fake/budgets/{token}  PUT /_fake/budgets/{token} {limit,remaining,reset}
+//   PUT    /_fake/tokens/{token}   {login}        (the user GET /user answers for the token)
+//   POST   /_fake/generate         {owner,name,pulls,issues,labels,milestones,hooks,
+//                                   comments_per_item,files_per_pull,reviews_per_pull,
+//                                   closed_percent,seed}
+//   POST   /_fake/fixtures         {dir}
+//   GET|PATCH|DELETE /_fake/repos/{owner}/{repo}/{kind}/{key}   PATCH body {patch,at}
+//   POST   /_fake/repos/{owner}/{repo}/{kind}  {fields,at,parent}
+// {token} "anonymous" names requests without a token; {kind} is an ItemKindName; "at" is an
+// ISO 8601 time (default: now).
+
+#include "fake_github.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+#include <type_traits>
+
+#include "connection.hpp"
+#include "forgedb/core/crypto.hpp"
+#include "objects.hpp"
+
+namespace forgedb::fake {
+
+using nlohmann::json;
+namespace obj = objects;
+
+namespace {
+
+constexpr const char* kDocs = "https://docs.github.com/rest";
+constexpr const char* kRateLimitDocs =
+    "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
+constexpr int kMaxSegments = 12;
+
+std::string Lower(std::string s) {
+    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+    return s.substr(0, prefix.size()) == prefix;
+}
+
+std::optional<long long> ParseNumber(std::string_view s) {
+    long long v = 0;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+std::string Time(Timestamp t) { return FormatForgeTime(t); }
+
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+http::Response JsonResponse(int status, const json& body) {
+    return http::Response::Json(status, Dump(body));
+}
+
+http::Response NotFound(std::string_view doc = kDocs) {
+    return JsonResponse(404, obj::ErrorBody(404, "Not Found", doc));
+}
+
+http::Response Invalid(std::string_view message) {
+    return JsonResponse(422, obj::ErrorBody(422, message, kDocs));
+}
+
+// RFC 3986 percent-encoding of a query value (unreserved characters and ":" kept).
+std::string UrlEncode(std::string_view s) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
+            out += static_cast<char>(c);
+        } else {
+            out += '%';
+            out += kHex[c >> 4];
+            out += kHex[c & 15];
+        }
+    }
+    return out;
+}
+
+// The query string of `query` with `page` replaced (page <= 0: left as is).
+std::string QueryString(const std::multimap<std::string, std::string>& query, long long page) {
+    std::string out;
+    bool page_done = false;
+    auto add = [&](const std::string& k, const std::string& v) {
+        if (!out.empty()) out += '&';
+        out += UrlEncode(k) + "=" + UrlEncode(v);
+    };
+    for (const auto& [k, v] : query) {
+        if (k == "page" && page > 0) {
+            if (!page_done) add(k, std::to_string(page));
+            page_done = true;
+        } else {
+            add(k, v);
+        }
+    }
+    if (!page_done && page > 0) add("page", std::to_string(page));
+    return out;
+}
+
+// The token of "Authorization: token X" / "Bearer X"; "" for none (anonymous).
+std::string TokenOf(const http::Request& req) {
+    auto h = req.Header("Authorization");
+    if (!h) return "";
+    std::string_view v = *h;
+    for (std::string_view scheme : {"token ", "bearer "}) {
+        if (v.size() > scheme.size() && Lower(std::string(v.substr(0, scheme.size()))) == scheme) {
+            std::string_view t = v.substr(scheme.size());
+            while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+            return std::string(t);
+        }
+    }
+    return "";
+}
+
+std::string BudgetKey(const std::string& token) { return token.empty() ? "anonymous" : token; }
+
+// "open" / "closed" / "all"; nullopt when invalid.
+std::optional<std::string> StateFilter(const http::Request& req, const char* fallback) {
+    std::string s(req.Query("state").value_or(fallback));
+    if (s != "open" && s != "closed" && s != "all") return std::nullopt;
+    return s;
+}
+
+// Orders two JSON scalars of the same kind (strings, numbers); -1, 0 or 1.
+int CompareScalars(const json& a, const json& b) {
+    if (a.is_string() && b.is_string()) {
+        int c = a.get_ref<const std::string&>().compare(b.get_ref<const std::string&>());
+        return c < 0 ? -1 : (c > 0 ? 1 : 0);
+    }
+    if (a.is_number() && b.is_number()) {
+        double x = a.get<double>(), y = b.get<double>();
+        return x < y ? -1 : (x > y ? 1 : 0);
+    }
+    return 0;
+}
+
+long long IntField(const json& o, const char* key) {
+    auto it = o.find(key);
+    return it != o.end() && it->is_number_integer() ? it->get<long long>() : 0;
+}
+
+// Sorts `items` by the value under `key` of object(item) (strings or numbers; missing first),
+// ties by number then id; descending when `desc`. Keys are looked up once per item.
+template <typename T, typename Object>
+void SortBy(std::vector<T>& items, const std::string& key, bool desc, Object object) {
+    struct Entry {
+        const json* key;
+        long long number;
+        long long id;
+        T item;
+    };
+    std::vector<Entry> entries;
+    entries.reserve(items.size());
+    for (const T& item : items) {
+        const json& o = object(item);
+        auto k = o.find(key);
+        entries.push_back({k == o.end() || k->is_null() ? nullptr : &*k, IntField(o, "number"),
+                           IntField(o, "id"), item});
+    }
+    auto less = [](const Entry& a, const Entry& b) {
+        if ((a.key == nullptr) != (b.key == nullptr)) return a.key == nullptr;
+        if (a.key) {
+            int c = CompareScalars(*a.key, *b.key);
+            if (c != 0) return c < 0;
+        }
+        if (a.number != b.number) return a.number < b.number;
+        return a.id < b.id;
+    };
+    std::sort(entries.begin(), entries.end(),
+              [&](const Entry& a, const Entry& b) { return desc ? less(b, a) : less(a, b); });
+    for (size_t i = 0; i < entries.size(); ++i) items[i] = entries[i].item;
+}
+
+// The value of a string field, "" when missing or not a string (no copy).
+const std::string& StringField(const json& o, const char* key) {
+    static const std::string kEmpty;
+    auto it = o.find(key);
+    return it != o.end() && it->is_string() ? it->get_ref<const std::string&>() : kEmpty;
+}
+
+bool StateMatches(const json& item, const std::string& filter) {
+    if (filter == "all") return true;
+    const std::string& state = StringField(item, "state");
+    return state == filter || (state.empty() && filter == "open");
+}
+
+bool IfNoneMatchHits(std::string_view header, const std::string& etag) {
+    size_t pos = 0;
+    while (pos <= header.size()) {
+        size_t comma = header.find(',', pos);
+        if (comma == std::string_view::npos) comma = header.size();
+        std::string_view tag = header.substr(pos, comma - pos);
+        while (!tag.empty() && tag.front() == ' ') tag.remove_prefix(1);
+        while (!tag.empty() && tag.back() == ' ') tag.remove_suffix(1);
+        if (StartsWith(tag, "W/")) tag.remove_prefix(2);
+        if (tag == "*" || tag == etag) return true;
+        pos = comma + 1;
+    }
+    return false;
+}
+
+const char* Reason(int status) {
+    switch (status) {
+        case 200:
+            return "OK";
+        case 304:
+            return "Not Modified";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 422:
+            return "Unprocessable Entity";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return "Unknown";
+    }
+}
+
+std::string FaultMessage(int status) {
+    switch (status) {
+        case 502:
+            return "Server Error";
+        case 503:
+            return "Service Unavailable";
+        default:
+            return status >= 500 ? "Server Error" : Reason(status);
+    }
+}
+
+json FaultJson(const Fault& f) {
+    return {{"kind", FaultKindName(f.kind)},        {"status", f.status},
+            {"retry_after", f.retry_after_seconds}, {"delay_ms", f.delay_ms},
+            {"path_prefix", f.path_prefix},         {"count", f.count}};
+}
+
+json StatsJson(const RequestStats& s) {
+    return {
+        {"total", s.total},   {"not_modified", s.not_modified}, {"rate_limited", s.rate_limited},
+        {"faults", s.faults}, {"per_path", s.per_path},         {"urls", s.urls}};
+}
+
+json BudgetJson(const RateBudget& b) {
+    return {{"limit", b.limit},
+            {"remaining", b.remaining},
+            {"used", b.used()},
+            {"reset", b.reset_epoch},
+            {"resource", "core"}};
+}
+
+std::string ReadWholeFile(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw std::runtime_error("fake forge: cannot read " + p.string());
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The trailing number of a URL such as ".../issues/12".
+long long TrailingNumber(const std::string& url) {
+    size_t slash = url.rfind('/');
+    return ParseNumber(std::string_view(url).substr(slash == std::string::npos ? 0 : slash + 1))
+        .value_or(0);
+}
+
+void ApplyState(json& item, const json& patch, const std::string& at) {
+    if (!patch.contains("state") || !item.contains("closed_at")) return;
+    if (item.value("state", "") == "closed" && !patch.contains("closed_at")) {
+        if (item["closed_at"].is_null()) item["closed_at"] = at;
+    } else if (item.value("state", "") == "open" && !patch.contains("closed_at")) {
+        item["closed_at"] = nullptr;
+    }
+}
+
+const char* const kLabelNames[] = {
+    "bug",      "enhancement", "documentation", "good first issue", "help wanted",
+    "question", "duplicate",   "wontfix",       "invalid"};
+const char* const kLabelColors[] = {"d73a4a", "a2eeef", "0075ca", "7057ff", "008672",
+                                    "d876e3", "cfd3d7", "ffffff", "e4e669"};
+const char* const kDevelopers[] = {"dev-alice", "dev-bob",   "dev-carol", "dev-dave",
+                                   "dev-erin",  "dev-frank", "dev-grace", "dev-heidi"};
+const char* const kVerbs[] = {"Fix",      "Add",  "Refactor", "Speed up",
+                              "Document", "Test", "Remove",   "Simplify"};
+const char* const kNouns[] = {"pagination", "the parser", "retries", "rate limits", "the cache",
+                              "webhooks",   "logging",    "the CLI", "migrations",  "timeouts"};
+const char* const kDirs[] = {"src/core/", "src/http/", "src/store/", "docs/", "tests/"};
+const char* const kFiles[] = {"client.cpp", "server.cpp", "README.md", "config.hpp",
+                              "util.cpp",   "main.cpp",   "json.cpp",  "time.cpp"};
+const char* const kReviewStates[] = {"APPROVED", "COMMENTED", "CHANGES_REQUESTED"};
+
+template <typename T, size_t N>
+constexpr size_t Count(const T (&)[N]) {
+    return N;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Names
+
+const char* ItemKindName(ItemKind kind) {
+    switch (kind) {
+        case ItemKind::kPull:
+            return "pull";
+        case ItemKind::kIssue:
+            return "issue";
+        case ItemKind::kLabel:
+            return "label";
+        case ItemKind::kMilestone:
+            return "milestone";
+        case ItemKind::kHook:
+            return "hook";
+        case ItemKind::kIssueComment:
+            return "issue_comment";
+        case ItemKind::kReview:
+            return "review";
+    }
+    return "?";
+}
+
+std::optional<ItemKind> ParseItemKind(std::string_view name) {
+    for (ItemKind k : {ItemKind::kPull, ItemKind::kIssue, ItemKind::kLabel, ItemKind::kMilestone,
+                       ItemKind::kHook, ItemKind::kIssueComment, ItemKind::kReview}) {
+        if (name == ItemKindName(k)) return k;
+    }
+    return std::nullopt;
+}
+
+const char* FaultKindName(FaultKind kind) {
+    switch (kind) {
+        case FaultKind::kStatus:
+            return "status";
+        case FaultKind::kSecondaryRateLimit:
+            return "secondary_rate_limit";
+        case FaultKind::kTooManyRequests:
+            return "too_many_requests";
+        case FaultKind::kSlow:
+            return "slow";
+        case FaultKind::kTruncatedBody:
+            return "truncated_body";
+        case FaultKind::kDropConnection:
+            return "drop_connection";
+    }
+    return "?";
+}
+
+std::optional<FaultKind> ParseFaultKind(std::string_view name) {
+    for (FaultKind k :
+         {FaultKind::kStatus, FaultKind::kSecondaryRateLimit, FaultKind::kTooManyRequests,
+          FaultKind::kSlow, FaultKind::kTruncatedBody, FaultKind::kDropConnection}) {
+        if (name == FaultKindName(k)) return k;
+    }
+    return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Data model
+
+namespace detail {
+
+// An issue or a pull request; they share the number space of a repository.
+struct Numbered {
+    json obj;  // the pull (single-pull shape, without head/base repo) or the issue
+    bool is_pull = false;
+    long long issue_id = 0;  // pulls: the id of the issue that carries the pull request
+    std::vector<json> files;
+    std::vector<json> reviews;
+};
+
+struct Comment {
+    long long number = 0;  // of the issue or pull
+    json obj;
+};
+
+}  // namespace detail
+
+using detail::Comment;
+using detail::Numbered;
+
+struct FakeGithub::Repo {
+    json full;                // GET /repos/{owner}/{repo}
+    json nested;              // in pulls' head.repo and base.repo
+    std::string nested_text;  // nested, serialized once
+    std::string owner_login;  // lower-case
+    std::string api_url;
+    std::string web_url;
+    std::map<long long, Numbered> items;    // by number
+    std::vector<json> labels;               // in creation order
+    std::map<long long, json> milestones;   // by number
+    std::map<long long, json> hooks;        // by id
+    std::map<long long, Comment> comments;  // by id
+    long long next_number = 1;
+
+    json* FindLabel(const std::string& name) {
+        std::string want = Lower(name);
+        for (auto& l : labels) {
+            if (Lower(l.value("name", "")) == want) return &l;
+        }
+        return nullptr;
+    }
+
+    void SetRepository(json repository) {
+        full = std::move(repository);
+        nested = obj::NestedRepository(full);
+        nested_text = Dump(nested);
+    }
+
+    // A pull in the list shape, serialized without copying it: the single-pull keys are left
+    // out and the repository is spliced into head and base (unless recorded there, maybe null).
+    std::string PullListText(const Numbered& n) const {
+        static const std::set<std::string, std::less<>> kDetail(obj::PullDetailKeys().begin(),
+                                                                obj::PullDetailKeys().end());
+        std::string out = "{";
+        for (auto it = n.obj.begin(); it != n.obj.end(); ++it) {
+            if (kDetail.count(it.key())) continue;
+            if (out.size() > 1) out += ',';
+            out += http::JsonQuote(it.key()) + ':';
+            const bool side = it.key() == "head" || it.key() == "base";
+            if (side && it->is_object() && !it->contains("repo")) {
+                std::string inner = Dump(*it);
+                inner.pop_back();  // '}'
+                out += inner + (inner.size() > 1 ? "," : "") + "\"repo\":" + nested_text + "}";
+            } else {
+                out += Dump(*it);
+            }
+        }
+        return out + "}";
+    }
+
+    // A pull as served: head/base repositories added, list or single shape.
+    json RenderPull(const Numbered& n, bool single) const {
+        json p = n.obj;
+        for (const char* side : {"head", "base"}) {
+            auto it = p.find(side);
+            if (it != p.end() && it->is_object() && !it->contains("repo")) (*it)["repo"] = nested;
+        }
+        if (single) {
+            obj::CompletePullDetails(p);
+            if (p.value("changed_files", 0) == 0) p["changed_files"] = n.files.size();
+        } else {
+            for (const auto& k : obj::PullDetailKeys()) p.erase(k);
+        }
+        return p;
+    }
+
+    json RenderIssue(const Numbered& n) const {
+        return n.is_pull ? obj::IssueOfPull(n.obj, api_url, n.issue_id) : n.obj;
+    }
+
+    json RenderRepo() const {
+        json r = full;
+        long long open = 0;
+        for (const auto& [num, n] : items) open += n.obj.value("state", "open") == "open";
+        if (!items.empty()) {
+            r["open_issues_count"] = open;
+            r["open_issues"] = open;
+        }
+        return r;
+    }
+
+    void BumpUpdated(long long number, const std::string& at) {
+        auto it = items.find(number);
+        if (it != items.end() && at > it->second.obj.value("updated_at", "")) {
+            it->second.obj["updated_at"] = at;
+        }
+    }
+
+    void AddCommentCount(long long number, int delta) {
+        auto it = items.find(number);
+        if (it == items.end()) return;
+        json& o = it->second.obj;
+        o["comments"] = std::max(0, o.value("comments", 0) + delta);
+    }
+};
+
+FakeGithub::FakeGithub(FakeGithubOptions options)
+    : options_(std::move(options)), clock_(options_.clock ? options_.clock : &system_clock_) {
+    // IDs start at realistic magnitudes, one sequence per kind.
+    id_counters_ = {{"user", 1000},        {"repo", 300000000},     {"pull", 1100000000},
+                    {"issue", 1500000000}, {"label", 4000000000},   {"milestone", 8000000},
+                    {"hook", 400000000},   {"comment", 1200000000}, {"review", 1900000000}};
+    AddApiRoutes();
+    AddControlRoutes();
+    for (int n = 0; n <= kMaxSegments; ++n) {
+        std::string pattern;
+        for (int i = 0; i < n; ++i) pattern += "/{s" + std::to_string(i) + "}";
+        if (pattern.empty()) pattern = "/";
+        for (const char* method : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"}) {
+            outer_.Add({method, pattern, [this](const http::Request& r) { return Handle(r); }});
+        }
+    }
+}
+
+FakeGithub::~FakeGithub() { Stop(); }
+
+Timestamp FakeGithub::Now() const { return clock_->Now(); }
+
+long long FakeGithub::NextId(const char* counter) { return ++id_counters_[counter]; }
+
+FakeGithub::Repo* FakeGithub::FindRepo(const std::string& owner, const std::string& name) const {
+    auto it = repos_.find(Lower(owner + "/" + name));
+    return it == repos_.end() ? nullptr : it->second.get();
+}
+
+void FakeGithub::AddUser(const json& user) {
+    std::unique_lock lock(data_mu_);
+    std::string key = Lower(user.value("login", ""));
+    if (key.empty()) return;
+    if (!users_.count(key)) user_order_.push_back(key);
+    users_[key] = obj::FullUser(user, Time(Now()));
+}
+
+void FakeGithub::SetTokenUser(const std::string& token, const std::string& login) {
+    std::lock_guard lock(state_mu_);
+    token_users_[token] = Lower(login);
+}
+
+GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, GenerateOptions o) {
+    obj::Rng rng(o.seed * 0x9e3779b97f4a7c15ULL + 12345);
+    std::unique_lock lock(data_mu_);
+    const std::string start_time = Time(o.start);
+
+    auto ensure_user = [&](const std::string& login) -> json {
+        std::string key = Lower(login);
+        auto it = users_.find(key);
+        if (it == users_.end()) {
+            json full = obj::FullUser(obj::SimpleUser(login, NextId("user")), start_time);
+            user_order_.push_back(key);
+            it = users_.emplace(key, std::move(full)).first;
+        }
+        return obj::SimpleUserOf(it->second);
+    };
+    const json owner_user = ensure_user(owner);
+    std::vector<json> devs;
+    for (const char* d : kDevelopers) devs.push_back(ensure_user(d));
+
+    auto repo = std::make_unique<Repo>();
+    GeneratedRepo out;
+    out.owner = owner;
+    out.name = name;
+    out.id = NextId("repo");
+    const int total = std::max(0, o.pulls) + std::max(0, o.issues);
+    const Timestamp last_created = o.start + o.spacing * std::max(0, total - 1);
+    obj::RepoSpec spec{owner_user,
+                       name,
+                       out.id,
+                       "Generated by forgedb's fake forge (seed " + std::to_string(o.seed) + ")",
+                       start_time,
+                       Time(last_created),
+                       Time(last_created)};
+    repo->SetRepository(obj::Repository(spec));
+    repo->owner_login = Lower(owner);
+    repo->api_url = repo->full["url"];
+    repo->web_url = repo->full["html_url"];
+    const std::string& api = repo->api_url;
+    const std::string& web = repo->web_url;
+
+    for (int i = 0; i < o.labels; ++i) {
+        size_t k = static_cast<size_t>(i);
+        std::string lname = k < Count(kLabelNames) ? kLabelNames[k] : "area-" + std::to_string(i);
+        std::string color = k < Count(kLabelColors) ? kLabelColors[k] : rng.Hex(6);
+        repo->labels.push_back(obj::Label(api, NextId("label"), lname, color, "Label " + lname,
+                                          k < Count(kLabelNames)));
+    }
+    for (int i = 1; i <= o.milestones; ++i) {
+        // The older half is closed.
+        std::string state = i <= o.milestones / 2 ? "closed" : "open";
+        repo->milestones[i] =
+            obj::Milestone(api, web, NextId("milestone"), i, "v1." + std::to_string(i - 1),
+                           owner_user, state, start_time, start_time);
+    }
+    for (int i = 0; i < o.hooks; ++i) {
+        long long id = NextId("hook");
+        repo->hooks[id] = obj::Hook(
+            api, id, "https://hooks.example.com/forgedb/" + std::to_string(i + 1), start_time);
+    }
+
+    // Which numbers are pulls: a seeded Fisher-Yates shuffle.
+    std::vector<char> is_pull(static_cast<size_t>(total), 0);
+    for (int i = 0; i < std::max(0, o.pulls); ++i) is_pull[static_cast<size_t>(i)] = 1;
+    for (size_t i = is_pull.size(); i > 1; --i) std::swap(is_pull[i - 1], is_pull[rng.Below(i)]);
+
+    const auto kMonth = std::chrono::seconds{30 * 24 * 3600};
+    for (int n = 1; n <= total; ++n) {
+        const bool pull = is_pull[static_cast<size_t>(n - 1)];
+        const Timestamp created = o.start + o.spacing * (n - 1);
+        const Timestamp updated =
+            created + std::chrono::seconds{static_cast<long long>(rng.Below(kMonth.count()))};
+        const bool closed = static_cast<int>(rng.Below(100)) < o.closed_percent;
+        obj::ItemSpec s;
+        s.number = n;
+        s.id = NextId(pull ? "pull" : "issue");
+        s.title = std::string(kVerbs[rng.Below(Count(kVerbs))]) + " " +
+                  kNouns[rng.Below(Count(kNouns))] + " (#" + std::to_string(n) + ")";
+        s.body = "Generated " + std::string(pull ? "pull request" : "issue") + " " +
+                 std::to_string(n) + " of " + owner + "/" + name + ".";
+        s.user = devs[rng.Below(devs.size())];
+        s.state = closed ? "closed" : "open";
+        s.created_at = Time(created);
+        s.updated_at = Time(updated);
+        if (closed) s.closed_at = s.updated_at;
+        if (!repo->labels.empty()) {
+            size_t count = rng.Below(3);
+            for (size_t i = 0; i < count; ++i) {
+                const json& l = repo->labels[rng.Below(repo->labels.size())];
+                if (std::find(s.labels.begin(), s.labels.end(), l) == s.labels.end()) {
+                    s.labels.push_back(l);
+                }
+            }
+        }
+        if (!repo->milestones.empty() && rng.Below(3) == 0) {
+            long long m = 1 + static_cast<long long>(rng.Below(repo->milestones.size()));
+            json& ms = repo->milestones[m];
+            ms[closed ? "closed_issues" : "open_issues"] =
+                ms.value(closed ? "closed_issues" : "open_issues", 0) + 1;
+            s.milestone = ms;
+        }
+        if (rng.Below(4) == 0) s.assignees.push_back(devs[rng.Below(devs.size())]);
+        s.comments = std::max(0, o.comments_per_item);
+
+        Numbered item;
+        item.is_pull = pull;
+        if (pull) {
+            obj::PullExtra e;
+            e.owner = owner_user;
+            e.head_ref = "feature/" + std::to_string(n);
+            e.head_sha = rng.Hex(40);
+            e.base_sha = rng.Hex(40);
+            e.merge_commit_sha = rng.Hex(40);
+            const bool merged = closed && rng.Below(4) < 3;
+            if (merged) e.merged_at = s.closed_at;
+            e.draft = !closed && rng.Below(10) == 0;
+            e.commits = 1 + static_cast<int>(rng.Below(5));
+            for (int f = 0; f < o.files_per_pull; ++f) {
+                std::string filename = std::string(kDirs[rng.Below(Count(kDirs))]) +
+                                       std::to_string(f) + "_" + kFiles[rng.Below(Count(kFiles))];
+                int add = static_cast<int>(rng.Below(20)), del = static_cast<int>(rng.Below(10));
+                const char* status = f == 0 && rng.Below(3) == 0 ? "added" : "modified";
+                item.files.push_back(
+                    obj::PullFile(api, web, rng.Hex(40), e.head_sha, filename, status, add, del));
+                e.additions += add;
+                e.deletions += del;
+            }
+            e.changed_files = static_cast<int>(item.files.size());
+            for (int r = 0; r < o.reviews_per_pull; ++r) {
+                const Timestamp at =
+                    created + (updated - created) * (r + 1) / (o.reviews_per_pull + 1);
+                item.reviews.push_back(obj::Review(api, web, NextId("review"), n,
+                                                   devs[rng.Below(devs.size())],
+                                                   kReviewStates[rng.Below(Count(kReviewStates))],
+                                                   "Looks reasonable.", e.head_sha, Time(at)));
+            }
+            item.obj = obj::Pull(api, web, s, e);
+            item.issue_id = NextId("issue");
+            out.open_pulls += !closed;
+            out.pull_numbers.push_back(n);
+            out.files += static_cast<int>(item.files.size());
+            out.reviews += static_cast<int>(item.reviews.size());
+        } else {
+            item.obj = obj::Issue(api, web, s);
+            out.open_issues += !closed;
+            out.issue_numbers.push_back(n);
+        }
+        for (int c = 0; c < s.comments; ++c) {
+            const Timestamp at = created + (updated - created) * (c + 1) / (s.comments + 1);
+            long long id = NextId("comment");
+            repo->comments[id] =
+                Comment{n, obj::IssueComment(api, web, id, n, pull, devs[rng.Below(devs.size())],
+                                             "Comment " + std::to_string(c + 1) + " on #" +
+                                                 std::to_string(n) + ".",
+                                             Time(at))};
+            ++out.comments;
+        }
+        out.latest_update = std::max(out.latest_update, updated);
+        repo->items.emplace(n, std::move(item));
+    }
+    repo->next_number = total + 1;
+    out.labels = static_cast<int>(repo->labels.size());
+    out.milestones = static_cast<int>(repo->milestones.size());
+    out.hooks = static_cast<int>(repo->hooks.size());
+    repos_[Lower(owner + "/" + name)] = std::move(repo);
+    return out;
+}
+
+void FakeGithub::AddRecordedFixtures(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        if (e.is_regular_file() && e.path().extension() == ".json") files.push_back(e.path());
+    }
+    if (ec) throw std::runtime_error("fake forge: cannot list " + dir + ": " + ec.message());
+    std::sort(files.begin(), files.end());
+    std::map<std::string, std::vector<json>> by_kind;  // prefix -> parsed bodies, in name order
+    for (const auto& f : files) {
+        std::string fname = f.filename().string();
+        std::string kind = fname.substr(0, fname.find('.'));
+        json body = json::parse(ReadWholeFile(f), nullptr, false);
+        if (body.is_discarded()) throw std::runtime_error("fake forge: not JSON: " + f.string());
+        by_kind[kind].push_back(std::move(body));
+    }
+    auto each = [&](const std::string& kind, auto&& fn) {
+        for (const auto& body : by_kind[kind]) {
+            if (body.is_array()) {
+                for (const auto& x : body) fn(x);
+            } else if (body.is_object()) {
+                fn(body);
+            }
+        }
+    };
+    if (by_kind["repo"].empty() || !by_kind["repo"][0].is_object()) {
+        throw std::runtime_error("fake forge: no repo*.json in " + dir);
+    }
+
+    for (const auto& body : by_kind["user"]) {
+        if (body.is_object()) AddUser(body);
+    }
+    std::unique_lock lock(data_mu_);
+    const json& full = by_kind["repo"][0];
+    auto repo = std::make_unique<Repo>();
+    repo->SetRepository(full);
+    const json owner = full.value("owner", json::object());
+    repo->owner_login = Lower(owner.value("login", ""));
+    repo->api_url = full.value("url", "");
+    repo->web_url = full.value("html_url", "");
+    if (!repo->owner_login.empty() && !users_.count(repo->owner_login)) {
+        users_[repo->owner_login] = obj::FullUser(owner, full.value("created_at", ""));
+        user_order_.push_back(repo->owner_login);
+    }
+
+    std::vector<json> pull_files;
+    if (!by_kind["pull-files"].empty() && by_kind["pull-files"][0].is_array()) {
+        pull_files = by_kind["pull-files"][0].get<std::vector<json>>();
+    }
+    auto add_pull = [&](const json& p) {
+        long long number = p.value("number", 0LL);
+        if (number <= 0 || repo->items.count(number)) return;
+        Numbered n;
+        n.obj = p;
+        n.is_pull = true;
+        n.issue_id = NextId("issue");
+        n.files = pull_files;
+        repo->items.emplace(number, std::move(n));
+    };
+    each("pull", add_pull);
+    each("pulls-list", add_pull);
+    each("issues-list", [&](const json& i) {
+        long long number = i.value("number", 0LL);
+        if (number <= 0 || repo->items.count(number)) return;
+        repo->items.emplace(number, Numbered{i, false, 0, {}, {}});
+    });
+    each("labels-list", [&](const json& l) {
+        if (!repo->FindLabel(l.value("name", ""))) repo->labels.push_back(l);
+    });
+    each("milestones-list", [&](const json& m) {
+        long long number = m.value("number", 0LL);
+        if (number > 0 && !repo->milestones.count(number)) repo->milestones[number] = m;
+    });
+    auto add_hook = [&](const json& h) {
+        long long id = h.value("id", 0LL);
+        if (id > 0 && !repo->hooks.count(id)) repo->hooks[id] = h;
+    };
+    each("hooks-list", add_hook);
+    each("hook", add_hook);
+    each("issue-comments-list", [&](const json& c) {
+        long long id = c.value("id", 0LL);
+        if (id > 0) repo->comments[id] = Comment{TrailingNumber(c.value("issue_url", "")), c};
+    });
+    repo->next_number = repo->items.empty() ? 1 : repo->items.rbegin()->first + 1;
+    std::string key = Lower(repo->owner_login + "/" + full.value("name", ""));
+    repos_[key] = std::move(repo);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations
+
+Result<json> FakeGithub::Get(const ItemRef& ref) const {
+    std::shared_lock lock(data_mu_);
+    Repo* repo = FindRepo(ref.owner, ref.repo);
+    if (!repo)
+        return Unexpected(ErrorCode::kNotFound, "no repository " + ref.owner + "/" + ref.repo);
+    auto id = ParseNumber(ref.key);
+    auto missing = [&] {
+        return Unexpected(ErrorCode::kNotFound,
+                          std::string(ItemKindName(ref.kind)) + " " + ref.key + " not found");
+    };
+    switch (ref.kind) {
+        case ItemKind::kPull: {
+            auto it = id ? repo->items.find(*id) : repo->items.end();
+            if (it == repo->items.end() || !it->second.is_pull) return missing();
+            return repo->RenderPull(it->second, true);
+        }
+        case ItemKind::kIssue: {
+            auto it = id ? repo->items.find(*id) : repo->items.end();
+            if (it == repo->items.end()) return missing();
+            return repo->RenderIssue(it->second);
+        }
+        case ItemKind::kLabel: {
+            json* l = repo->FindLabel(ref.key);
+            if (!l) return missing();
+            return *l;
+        }
+        case ItemKind::kMilestone: {
+            auto it = id ? repo->milestones.find(*id) : repo->milestones.end();
+            if (it == repo->milestones.end()) return missing();
+            return it->second;
+        }
+        case ItemKind::kHook: {
+            auto it = id ? repo->hooks.find(*id) : repo->hooks.end();
+            if (it == repo->hooks.end()) return missing();
+            return it->second;
+        }
+        case ItemKind::kIssueComment: {
+            auto it = id ? repo->comments.find(*id) : repo->comments.end();
+            if (it == repo->comments.end()) return missing();
+            return it->second.obj;
+        }
+        case ItemKind::kReview:
+            for (const auto& [num, n] : repo->items) {
+                for (const auto& r : n.reviews) {
+                    if (id && r.value("id", 0LL) == *id) return r;
+                }
+            }
+            return missing();
+    }
+    return missing();
+}
+
+Status FakeGithub::UpdateItem(const ItemRef& ref, const json& patch, Timestamp at) {
+    if (!patch.is_object()) return Unexpected(ErrorCode::kInvalid, "patch must be an object");
+    std::unique_lock lock(data_mu_);
+    Repo* repo = FindRepo(ref.owner, ref.repo);
+    if (!repo)
+        return Unexpected(ErrorCode::kNotFound, "no repository " + ref.owner + "/" + ref.repo);
+    const std::string when = Time(at);
+    auto id = ParseNumber(ref.key);
+    auto apply = [&](json& item) {
+        item.merge_patch(patch);
+        ApplyState(item, patch, when);
+        if (item.contains("updated_at") && !patch.contains("updated_at")) item["updated_at"] = when;
+        return Ok();
+    };
+    auto missing = [&] {
+        return Unexpected(ErrorCode::kNotFound,
+                          std::string(ItemKindName(ref.kind)) + " " + ref.key + " not found");
+    };
+    switch (ref.kind) {
+        case ItemKind::kPull:
+        case ItemKind::kIssue: {
+            auto it = id ? repo->items.find(*id) : repo->items.end();
+            if (it == repo->items.end() || (ref.kind == ItemKind::kPull && !it->second.is_pull)) {
+                return missing();
+            }
+            return apply(it->second.obj);
+        }
+        case ItemKind::kLabel: {
+            json* l = repo->FindLabel(ref.key);
+            if (!l) return missing();
+            l->merge_patch(patch);
+            (*l)["url"] = repo->api_url + "/labels/" + obj::PathSegment(l->value("name", ""));
+            return Ok();
+        }
+        case ItemKind::kMilestone: {
+            auto it = id ? repo->milestones.find(*id) : repo->milestones.end();
+            if (it == repo->milestones.end()) return missing();
+            return apply(it->second);
+        }
+        case ItemKind::kHook: {
+            auto it = id ? repo->hooks.find(*id) : repo->hooks.end();
+            if (it == repo->hooks.end()) return missing();
+            return apply(it->second);
+        }
+        case ItemKind::kIssueComment: {
+            auto it = id ? repo->comments.find(*id) : repo->comments.end();
+            if (it == repo->comments.end()) return missing();
+            return apply(it->second.obj);
+        }
+        case ItemKind::kReview:
+            for (auto& [num, n] : repo->items) {
+                for (auto& r : n.reviews) {
+                    if (id && r.value("id", 0LL) == *id) return apply(r);
+                }
+            }
+            return missing();
+    }
+    return missing();
+}
+
+Status FakeGithub::DeleteItem(const ItemRef& ref) {
+    std::unique_lock lock(data_mu_);
+    Repo* repo = FindRepo(ref.owner, ref.repo);
+    if (!repo)
+        return Unexpected(ErrorCode::kNotFound, "no repository " + ref.owner + "/" + ref.repo);
+    auto id = ParseNumber(ref.key);
+    auto missing = [&] {
+        return Unexpected(ErrorCode::kNotFound,
+                          std::string(ItemKindName(ref.kind)) + " " + ref.key + " not found");
+    };
+    switch (ref.kind) {
+        case ItemKind::kPull:
+        case ItemKind::kIssue: {
+            auto it = id ? repo->items.find(*id) : repo->items.end();
+            if (it == repo->items.end() || (ref.kind == ItemKind::kPull && !it->second.is_pull)) {
+                return missing();
+            }
+            repo->items.erase(it);
+            std::erase_if(repo->comments, [&](const auto& c) { return c.second.number == *id; });
+            return Ok();
+        }
+        case ItemKind::kLabel: {
+            json* l = repo->FindLabel(ref.key);
+            if (!l) return missing();
+            repo->labels.erase(repo->labels.begin() + (l - repo->labels.data()));
+            return Ok();
+        }
+        case ItemKind::kMilestone:
+            return id && repo->milestones.erase(*id) ? Ok() : Status(missing());
+        case ItemKind::kHook:
+            return id && repo->hooks.erase(*id) ? Ok() : Status(missing());
+        case ItemKind::kIssueComment: {
+            auto it = id ? repo->comments.find(*id) : repo->comments.end();
+            if (it == repo->comments.end()) return missing();
+            repo->AddCommentCount(it->second.number, -1);
+            repo->comments.erase(it);
+            return Ok();
+        }
+        case ItemKind::kReview:
+            for (auto& [num, n] : repo->items) {
+                auto r = std::find_if(n.reviews.begin(), n.reviews.end(), [&](const json& x) {
+                    return id && x.value("id", 0LL) == *id;
+                });
+                if (r != n.reviews.end()) {
+                    n.reviews.erase(r);
+                    return Ok();
+                }
+            }
+            return missing();
+    }
+    return missing();
+}
+
+Result<json> FakeGithub::AddItem(const std::string& owner, const std::string& repo_name,
+                                 ItemKind kind, const json& fields, Timestamp at,
+                                 long long parent) {
+    if (!fields.is_object() && !fields.is_null()) {
+        return Unexpected(ErrorCode::kInvalid, "fields must be an object");
+    }
+    const json patch = fields.is_null() ? json::object() : fields;
+    std::unique_lock lock(data_mu_);
+    Repo* repo = FindRepo(owner, repo_name);
+    if (!repo) return Unexpected(ErrorCode::kNotFound, "no repository " + owner + "/" + repo_name);
+    const std::string when = Time(at);
+    const std::string& api = repo->api_url;
+    const std::string& web = repo->web_url;
+    json owner_user = obj::SimpleUserOf(repo->full.value("owner", json::object()));
+    obj::Rng rng(static_cast<std::uint64_t>(at.time_since_epoch().count()) ^
+                 static_cast<std::uint64_t>(repo->next_number));
+
+    switch (kind) {
+        case ItemKind::kPull:
+        case ItemKind::kIssue: {
+            obj::ItemSpec s;
+            s.number = repo->next_number++;
+            s.id = NextId(kind == ItemKind::kPull ? "pull" : "issue");
+            s.title = std::string(kind == ItemKind::kPull ? "Pull request" : "Issue") + " #" +
+                      std::to_string(s.number);
+            s.body = "Added by a test.";
+            s.user = owner_user;
+            s.created_at = s.updated_at = when;
+            Numbered n;
+            n.is_pull = kind == ItemKind::kPull;
+            if (n.is_pull) {
+                obj::PullExtra e;
+                e.owner = owner_user;
+                e.head_ref = "feature/" + std::to_string(s.number);
+                e.head_sha = rng.Hex(40);
+                e.base_sha = rng.Hex(40);
+                e.merge_commit_sha = rng.Hex(40);
+                n.obj = obj::Pull(api, web, s, e);
+                n.issue_id = NextId("issue");
+            } else {
+                n.obj = obj::Issue(api, web, s);
+            }
+            n.obj.merge_patch(patch);
+            ApplyState(n.obj, patch, when);
+            auto& stored = repo->items[s.number] = std::move(n);
+            return stored.is_pull ? repo->RenderPull(stored, true) : repo->RenderIssue(stored);
+        }
+        case ItemKind::kLabel: {
+            std::string name = patch.value("name", "label-" + std::to_string(rng.Below(100000)));
+            if (repo->FindLabel(name)) {
+                return Unexpected(ErrorCode::kConflict, "label " + name + " exists");
+            }
+            json l = obj::Label(api, NextId("label"), name, "ededed", "", false);
+            l.merge_patch(patch);
+            repo->labels.push_back(l);
+            return l;
+        }
+        case ItemKind::kMilestone: {
+            long long number = repo->milestones.empty() ? 1 : repo->milestones.rbegin()->first + 1;
+            json m = obj::Milestone(api, web, NextId("milestone"), number,
+                                    "milestone " + std::to_string(number), owner_user, "open", when,
+                                    when);
+            m.merge_patch(patch);
+            ApplyState(m, patch, when);
+            return repo->milestones[number] = m;
+        }
+        case ItemKind::kHook: {
+            long long id = NextId("hook");
+            json h = obj::Hook(api, id, "https://hooks.example.com/forgedb/added", when);
+            h.merge_patch(patch);
+            return repo->hooks[id] = h;
+        }
+        case ItemKind::kIssueComment: {
+            auto it = repo->items.find(parent);
+            if (it == repo->items.end()) {
+                return Unexpected(ErrorCode::kNotFound, "no issue " + std::to_string(parent));
+            }
+            long long id = NextId("comment");
+            json c = obj::IssueComment(api, web, id, parent, it->second.is_pull, owner_user,
+                                       "Comment added by a test.", when);
+            c.merge_patch(patch);
+            repo->comments[id] = Comment{parent, c};
+            repo->AddCommentCount(parent, 1);
+            repo->BumpUpdated(parent, when);
+            return c;
+        }
+        case ItemKind::kReview: {
+            auto it = repo->items.find(parent);
+            if (it == repo->items.end() || !it->second.is_pull) {
+                return Unexpected(ErrorCode::kNotFound, "no pull " + std::to_string(parent));
+            }
+            json head = it->second.obj.value("head", json::object());
+            json r = obj::Review(api, web, NextId("review"), parent, owner_user, "COMMENTED",
+                                 "Review added by a test.", head.value("sha", ""), when);
+            r.merge_patch(patch);
+            it->second.reviews.push_back(r);
+            repo->BumpUpdated(parent, when);
+            return r;
+        }
+    }
+    return Unexpected(ErrorCode::kInvalid, "unknown kind");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rate limits, faults, statistics
+
+namespace {
+
+// Starts a new hour when the reset time has passed.
+void Refresh(RateBudget& b, long long now) {
+    if (now >= b.reset_epoch) {
+        b.remaining = b.limit;
+        b.reset_epoch = now + 3600;
+    }
+}
+
+}  // namespace
+
+void FakeGithub::SetBudget(const std::string& token, int limit, int remaining,
+                           long long reset_epoch) {
+    std::lock_guard lock(state_mu_);
+    budgets_[token.empty() ? "anonymous" : token] = RateBudget{limit, remaining, reset_epoch};
+}
+
+RateBudget FakeGithub::Budget(const std::string& token) const {
+    std::lock_guard lock(state_mu_);
+    auto it = budgets_.find(token.empty() ? "anonymous" : token);
+    if (it != budgets_.end()) return it->second;
+    int limit =
+        token.empty() || token == "anonymous" ? options_.anonymous_limit : options_.default_limit;
+    long long now =
+        std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
+    return RateBudget{limit, limit, now + 3600};
+}
+
+void FakeGithub::AddFault(Fault fault) {
+    std::lock_guard lock(state_mu_);
+    if (fault.count > 0) faults_.push_back(std::move(fault));
+}
+
+void FakeGithub::ClearFaults() {
+    std::lock_guard lock(state_mu_);
+    faults_.clear();
+}
+
+std::vector<Fault> FakeGithub::PendingFaults() const {
+    std::lock_guard lock(state_mu_);
+    return {faults_.begin(), faults_.end()};
+}
+
+RequestStats FakeGithub::Stats() const {
+    std::lock_guard lock(state_mu_);
+    RequestStats s = stats_;
+    s.urls.assign(urls_.begin(), urls_.end());
+    return s;
+}
+
+void FakeGithub::ResetStats() {
+    std::lock_guard lock(state_mu_);
+    stats_ = RequestStats{};
+    urls_.clear();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Serving
+
+Status FakeGithub::Start() {
+    if (server_) return Ok();
+    http::ServerOptions so;
+    so.host = options_.host;
+    so.port = options_.port;
+    so.threads = options_.threads;
+    auto server = std::make_unique<http::Server>(outer_, so);
+    auto st = server->Start();
+    if (!st) return st;
+    port_ = server->port();
+    server_ = std::move(server);
+    return Ok();
+}
+
+void FakeGithub::Stop() {
+    if (!server_) return;
+    // forgedb::http::Server waits for idle keep-alive connections (up to 30 s) before it stops;
+    // close them (repeatedly, in case a client reconnects) while it shuts down.
+    std::atomic<bool> stopped{false};
+    std::thread closer([&] {
+        while (!stopped) {
+            connection::ShutdownAccepted(port_);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    server_->Stop();
+    stopped = true;
+    closer.join();
+    server_.reset();
+    port_ = 0;
+}
+
+int FakeGithub::port() const { return port_; }
+
+std::string FakeGithub::base_url() const {
+    if (!options_.public_url.empty()) return options_.public_url;
+    return "http://" + options_.host + ":" + std::to_string(port());
+}
+
+http::Response FakeGithub::Handle(const http::Request& in) {
+    http::Request req = in;
+    if (req.path == "/_fake" || StartsWith(req.path, "/_fake/")) return HandleControl(req);
+    if (req.method == "HEAD") req.method = "GET";
+    return HandleApi(req);
+}
+
+http::Response FakeGithub::HandleControl(http::Request& req) {
+    http::Response res = control_.Dispatch(req);
+    if (res.status == 404 && StartsWith(res.body, "{\"error\"")) return NotFound();
+    return res;
+}
+
+http::Response FakeGithub::HandleApi(http::Request& req) {
+    const std::string token = TokenOf(req);
+    const std::string key = BudgetKey(token);
+    const long long now =
+        std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
+    std::string url = req.path;
+    if (!req.query.empty()) url += "?" + QueryString(req.query, 0);
+
+    std::optional<Fault> fault;
+    RateBudget budget;
+    long long seq = 0;
+    {
+        std::lock_guard lock(state_mu_);
+        ++stats_.total;
+        ++stats_.per_path[req.path];
+        urls_.push_back(url);
+        while (urls_.size() > options_.max_logged_urls) urls_.pop_front();
+        seq = ++request_seq_;
+        for (auto it = faults_.begin(); it != faults_.end(); ++it) {
+            if (!StartsWith(req.path, it->path_prefix)) continue;
+            fault = *it;
+            if (--it->count <= 0) faults_.erase(it);
+            ++stats_.faults;
+            break;
+        }
+        auto b = budgets_.find(key);
+        if (b == budgets_.end()) {
+            int limit = token.empty() ? options_.anonymous_limit : options_.default_limit;
+            b = budgets_.emplace(key, RateBudget{limit, limit, now + 3600}).first;
+        }
+        Refresh(b->second, now);
+        budget = b->second;
+    }
+
+    auto add_common = [&](http::Response& r, const RateBudget& b) {
+        r.content_type = "application/json; charset=utf-8";
+        r.headers.emplace_back("x-ratelimit-limit", std::to_string(b.limit));
+        r.headers.emplace_back("x-ratelimit-remaining", std::to_string(b.remaining));
+        r.headers.emplace_back("x-ratelimit-used", std::to_string(b.used()));
+        r.headers.emplace_back("x-ratelimit-reset", std::to_string(b.reset_epoch));
+        r.headers.emplace_back("x-ratelimit-resource", "core");
+        r.headers.emplace_back("x-github-api-version-selected", "2022-11-28");
+        r.headers.emplace_back("x-github-media-type", "github.v3; format=json");
+        r.headers.emplace_back("x-github-request-id", "FAKE:" + std::to_string(seq));
+    };
+
+    if (fault) {
+        switch (fault->kind) {
+            case FaultKind::kSlow:
+                std::this_thread::sleep_for(std::chrono::milliseconds(fault->delay_ms));
+                break;  // then answer normally
+            case FaultKind::kStatus: {
+                auto r =
+                    JsonResponse(fault->status,
+                                 obj::ErrorBody(fault->status, FaultMessage(fault->status), kDocs));
+                add_common(r, budget);
+                return r;
+            }
+            case FaultKind::kSecondaryRateLimit:
+            case FaultKind::kTooManyRequests: {
+                const int status = fault->kind == FaultKind::kTooManyRequests ? 429 : 403;
+                auto r = JsonResponse(
+                    status,
+                    obj::ErrorBody(status,
+                                   "You have exceeded a secondary rate limit. Please wait a few "
+                                   "minutes before you try again. If you reach out to GitHub "
+                                   "Support for help, please include the request ID FAKE:" +
+                                       std::to_string(seq) + ".",
+                                   std::string(kRateLimitDocs) + "#about-secondary-rate-limits"));
+                add_common(r, budget);
+                r.headers.emplace_back("Retry-After", std::to_string(fault->retry_after_seconds));
+                return r;
+            }
+            case FaultKind::kDropConnection: {
+                int fd = connection::FindSocket(req);
+                if (fd >= 0 && connection::SendAndShutdown(fd, "")) {
+                    return JsonResponse(500, obj::ErrorBody(500, "dropped", kDocs));  // unsent
+                }
+                return JsonResponse(
+                    502, obj::ErrorBody(502, "fake forge: no connection to drop", kDocs));
+            }
+            case FaultKind::kTruncatedBody: {
+                http::Response full;
+                {
+                    std::shared_lock lock(data_mu_);
+                    full = api_.Dispatch(req);
+                }
+                add_common(full, budget);
+                std::string raw = "HTTP/1.1 " + std::to_string(full.status) + " " +
+                                  Reason(full.status) + "\r\nContent-Type: " + full.content_type +
+                                  "\r\nContent-Length: " + std::to_string(full.body.size()) +
+                                  "\r\nConnection: close\r\n";
+                for (const auto& [k, v] : full.headers) raw += k + ": " + v + "\r\n";
+                raw += "\r\n";
+                raw.append(full.body, 0, full.body.size() / 2);
+                int fd = connection::FindSocket(req);
+                if (fd >= 0 && connection::SendAndShutdown(fd, raw)) {
+                    return JsonResponse(500, obj::ErrorBody(500, "truncated", kDocs));  // unsent
+                }
+                // No socket (e.g. Handle() called directly): the closest thing, half a body.
+                full.body.resize(full.body.size() / 2);
+                return full;
+            }
+        }
+    }
+
+    auto rate_limited = [&](const RateBudget& b) {
+        std::string who = token.empty() ? req.remote_addr : "user ID 1";
+        std::string msg = "API rate limit exceeded for " + who + ".";
+        if (token.empty()) {
+            msg +=
+                " (But here's the good news: Authenticated requests get a higher rate limit. "
+                "Check out the documentation for more details.)";
+        }
+        auto r = JsonResponse(
+            403,
+            obj::ErrorBody(403, msg, kRateLimitDocs + std::string("#about-primary-rate-limits")));
+        add_common(r, b);
+        return r;
+    };
+    http::Response res;
+    if (req.path == "/rate_limit") {
+        // Always answered and never charged, as on GitHub.
+        json core = BudgetJson(budget);
+        res = JsonResponse(200, {{"resources", {{"core", core}}}, {"rate", core}});
+        add_common(res, budget);
+        return res;
+    }
+    const auto inm = req.Header("If-None-Match");
+    if (budget.remaining <= 0 && !inm) {
+        std::lock_guard lock(state_mu_);
+        ++stats_.rate_limited;
+        return rate_limited(budget);
+    }
+    {
+        std::shared_lock lock(data_mu_);
+        res = api_.Dispatch(req);
+    }
+    if ((res.status == 404 || res.status == 405) && StartsWith(res.body, "{\"error\"")) {
+        res = NotFound();
+    }
+    if (res.status == 200) {
+        std::string etag = "\"" + HmacSha256Hex("forgedb-fake-forge", res.body) + "\"";
+        if (inm && IfNoneMatchHits(*inm, etag)) {
+            {
+                std::lock_guard lock(state_mu_);
+                ++stats_.not_modified;
+            }
+            http::Response nm;
+            nm.status = 304;
+            add_common(nm, budget);
+            nm.headers.emplace_back("ETag", etag);
+            // Pagination survives a 304 so that a client can walk on with its cached pages.
+            for (const auto& [k, v] : res.headers) {
+                if (k == "Link") nm.headers.emplace_back(k, v);
+            }
+            nm.headers.emplace_back("Cache-Control", "private, max-age=60, s-maxage=60");
+            nm.headers.emplace_back("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP");
+            return nm;
+        }
+        res.headers.emplace_back("ETag", etag);
+        res.headers.emplace_back("Cache-Control", "private, max-age=60, s-maxage=60");
+        res.headers.emplace_back("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP");
+    }
+    {
+        std::lock_guard lock(state_mu_);
+        RateBudget& b = budgets_[key];
+        Refresh(b, now);
+        if (b.remaining <= 0) {
+            ++stats_.rate_limited;
+            return rate_limited(b);
+        }
+        --b.remaining;
+        budget = b;
+    }
+    add_common(res, budget);
+    return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub's routes. Handlers run under a shared lock of data_mu_ (taken by HandleApi).
+
+namespace {
+
+struct Paging {
+    long long page = 1;
+    long long per_page = 30;
+};
+
+Paging ReadPaging(const http::Request& req) {
+    Paging p;
+    if (auto v = req.Query("per_page")) {
+        auto n = ParseNumber(*v);
+        if (n && *n > 0) p.per_page = std::min<long long>(*n, 100);
+    }
+    if (auto v = req.Query("page")) {
+        auto n = ParseNumber(*v);
+        if (n && *n > 0) p.page = std::min<long long>(*n, 1000000000);
+    }
+    return p;
+}
+
+// One page of `items` (rendered by `render`) with GitHub's Link header.
+template <typename T, typename Render>
+http::Response PageOf(const http::Request& req, const std::string& base_url,
+                      const std::vector<T>& items, Render render) {
+    Paging p = ReadPaging(req);
+    const long long total = static_cast<long long>(items.size());
+    const long long last = std::max<long long>(1, (total + p.per_page - 1) / p.per_page);
+    std::string body = "[";
+    const long long first_index = (p.page - 1) * p.per_page;
+    for (long long i = first_index; i < std::min(total, first_index + p.per_page); ++i) {
+        if (body.size() > 1) body += ',';
+        auto rendered = render(items[static_cast<size_t>(i)]);
+        if constexpr (std::is_same_v<decltype(rendered), std::string>) {
+            body += rendered;  // already JSON text
+        } else {
+            body += Dump(rendered);
+        }
+    }
+    body += ']';
+    http::Response res = http::Response::Json(200, std::move(body));
+    if (last > 1 || p.page > 1) {
+        auto link = [&](long long page, const char* rel) {
+            return "<" + base_url + req.path + "?" + QueryString(req.query, page) + ">; rel=\"" +
+                   rel + "\"";
+        };
+        std::vector<std::string> links;
+        if (p.page > 1) links.push_back(link(std::min(p.page - 1, last), "prev"));
+        if (p.page < last) {
+            links.push_back(link(p.page + 1, "next"));
+            links.push_back(link(last, "last"));
+        }
+        if (p.page > 1) links.push_back(link(1, "first"));
+        std::string header;
+        for (const auto& l : links) header += (header.empty() ? "" : ", ") + l;
+        res.headers.emplace_back("Link", header);
+    }
+    return res;
+}
+
+// Sorting of pulls and issues: sort=created|updated|comments, direction=asc|desc (default desc).
+std::optional<std::pair<std::string, bool>> SortOrder(const http::Request& req,
+                                                      bool allow_comments) {
+    std::string sort(req.Query("sort").value_or("created"));
+    std::string key;
+    if (sort == "created") {
+        key = "created_at";
+    } else if (sort == "updated") {
+        key = "updated_at";
+    } else if (sort == "comments" && allow_comments) {
+        key = "comments";
+    } else if (sort == "popularity" || sort == "long-running") {
+        key = "created_at";  // approximations
+    } else {
+        return std::nullopt;
+    }
+    std::string dir(req.Query("direction").value_or("desc"));
+    if (dir != "asc" && dir != "desc") return std::nullopt;
+    return std::make_pair(key, dir == "desc");
+}
+
+std::optional<std::string> Since(const http::Request& req, bool& invalid) {
+    invalid = false;
+    auto v = req.Query("since");
+    if (!v) return std::nullopt;
+    auto t = ParseTimestamp(*v);
+    if (!t) {
+        invalid = true;
+        return std::nullopt;
+    }
+    return FormatForgeTime(std::chrono::time_point_cast<std::chrono::seconds>(*t));
+}
+
+}  // namespace
+
+void FakeGithub::AddApiRoutes() {
+    const std::string kPullDocs = "https://docs.github.com/rest/pulls/pulls";
+    const std::string kIssueDocs = "https://docs.github.com/rest/issues/issues";
+    const std::string kRepoDocs = "https://docs.github.com/rest/repos/repos#get-a-repository";
+    const std::string kUserDocs = "https://docs.github.com/rest/users/users";
+
+    auto repo_of = [this](const http::Request& r) {
+        return FindRepo(r.params.at("owner"), r.params.at("repo"));
+    };
+    auto number_of = [](const http::Request& r, const char* name) {
+        return ParseNumber(r.params.at(name));
+    };
+    const std::string R = "/repos/{owner}/{repo}";
+
+    // Users.
+    auto user_login = [this](const http::Request& r) -> std::optional<std::string> {
+        std::string token = TokenOf(r);
+        if (token.empty()) return std::nullopt;
+        std::lock_guard lock(state_mu_);
+        auto it = token_users_.find(token);
+        if (it != token_users_.end()) return it->second;
+        return std::string();
+    };
+    auto resolve_login = [this](std::optional<std::string> mapped) -> std::string {
+        if (!mapped) return "";
+        if (!mapped->empty()) return *mapped;
+        return user_order_.empty() ? "" : user_order_.front();
+    };
+    api_.Add({"GET", "/user", [=, this](const http::Request& r) {
+                  std::string login = resolve_login(user_login(r));
+                  auto it = users_.find(login);
+                  if (login.empty() || it == users_.end()) {
+                      return JsonResponse(
+                          401, obj::ErrorBody(401, "Requires authentication",
+                                              kUserDocs + "#get-the-authenticated-user"));
+                  }
+                  return JsonResponse(200, it->second);
+              }});
+    api_.Add({"GET", "/users/{user}", [=, this](const http::Request& r) {
+                  auto it = users_.find(Lower(r.params.at("user")));
+                  if (it == users_.end()) return NotFound(kUserDocs + "#get-a-user");
+                  return JsonResponse(200, it->second);
+              }});
+    auto repos_of = [this](const http::Request& r, const std::string& login) {
+        std::vector<const Repo*> list;
+        for (const auto& [key, repo] : repos_) {
+            if (repo->owner_login == login) list.push_back(repo.get());
+        }
+        return PageOf(r, base_url(), list, [](const Repo* repo) { return repo->RenderRepo(); });
+    };
+    api_.Add({"GET", "/users/{user}/repos", [=, this](const http::Request& r) {
+                  std::string login = Lower(r.params.at("user"));
+                  if (!users_.count(login)) return NotFound(kUserDocs);
+                  return repos_of(r, login);
+              }});
+    api_.Add({"GET", "/user/repos", [=, this](const http::Request& r) {
+                  std::string login = resolve_login(user_login(r));
+                  if (login.empty()) {
+                      return JsonResponse(401,
+                                          obj::ErrorBody(401, "Requires authentication", kDocs));
+                  }
+                  return repos_of(r, login);
+              }});
+
+    // Repository.
+    api_.Add({"GET", R, [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound(kRepoDocs);
+                  return JsonResponse(200, repo->RenderRepo());
+              }});
+
+    // Pulls.
+    api_.Add({"GET", R + "/pulls", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound(kPullDocs + "#list-pull-requests");
+                  auto state = StateFilter(r, "open");
+                  auto order = SortOrder(r, false);
+                  if (!state || !order) return Invalid("Validation Failed");
+                  // GitHub: direction defaults to asc unless sorting by created.
+                  if (!r.Query("direction") && order->first != "created_at") order->second = false;
+                  std::vector<const Numbered*> list;
+                  for (const auto& [num, n] : repo->items) {
+                      if (n.is_pull && StateMatches(n.obj, *state)) list.push_back(&n);
+                  }
+                  const auto& [key, desc] = *order;
+                  SortBy(list, key, desc, [](const Numbered* n) -> const json& { return n->obj; });
+                  return PageOf(r, base_url(), list,
+                                [&](const Numbered* n) { return repo->PullListText(*n); });
+              }});
+    auto find_pull = [=](const http::Request& r) -> const Numbered* {
+        Repo* repo = repo_of(r);
+        auto number = number_of(r, "number");
+        if (!repo || !number) return nullptr;
+        auto it = repo->items.find(*number);
+        return it == repo->items.end() || !it->second.is_pull ? nullptr : &it->second;
+    };
+    api_.Add({"GET", R + "/pulls/{number}", [=](const http::Request& r) {
+                  const Numbered* n = find_pull(r);
+                  if (!n) return NotFound(kPullDocs + "#get-a-pull-request");
+                  return JsonResponse(200, repo_of(r)->RenderPull(*n, true));
+              }});
+    api_.Add({"GET", R + "/pulls/{number}/files", [=, this](const http::Request& r) {
+                  const Numbered* n = find_pull(r);
+                  if (!n) return NotFound(kPullDocs + "#list-pull-requests-files");
+                  return PageOf(r, base_url(), n->files, [](const json& f) { return f; });
+              }});
+    api_.Add(
+        {"GET", R + "/pulls/{number}/reviews", [=, this](const http::Request& r) {
+             const Numbered* n = find_pull(r);
+             if (!n) {
+                 return NotFound(
+                     "https://docs.github.com/rest/pulls/reviews#list-reviews-for-a-pull-request");
+             }
+             return PageOf(r, base_url(), n->reviews, [](const json& x) { return x; });
+         }});
+
+    // Issues (pull requests included, as on GitHub).
+    api_.Add({"GET", R + "/issues", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound(kIssueDocs + "#list-repository-issues");
+                  auto state = StateFilter(r, "open");
+                  auto order = SortOrder(r, true);
+                  bool bad_since = false;
+                  auto since = Since(r, bad_since);
+                  if (!state || !order || bad_since) return Invalid("Validation Failed");
+                  std::vector<std::string> label_filter;
+                  if (auto l = r.Query("labels")) {
+                      std::stringstream ss{std::string(*l)};
+                      for (std::string part; std::getline(ss, part, ',');) {
+                          if (!part.empty()) label_filter.push_back(Lower(part));
+                      }
+                  }
+                  std::vector<const Numbered*> list;
+                  for (const auto& [num, n] : repo->items) {
+                      if (!StateMatches(n.obj, *state)) continue;
+                      if (since && StringField(n.obj, "updated_at") < *since) continue;
+                      bool labels_ok = true;
+                      for (const auto& want : label_filter) {
+                          bool found = false;
+                          for (const auto& l : n.obj.value("labels", json::array())) {
+                              found = found || Lower(l.value("name", "")) == want;
+                          }
+                          labels_ok = labels_ok && found;
+                      }
+                      if (labels_ok) list.push_back(&n);
+                  }
+                  const auto& [key, desc] = *order;
+                  SortBy(list, key, desc, [](const Numbered* n) -> const json& { return n->obj; });
+                  return PageOf(r, base_url(), list,
+                                [&](const Numbered* n) { return repo->RenderIssue(*n); });
+              }});
+    auto comments_page = [this](const http::Request& r, Repo& repo,
+                                std::optional<long long> number) {
+        bool bad_since = false;
+        auto since = Since(r, bad_since);
+        if (bad_since) return Invalid("Validation Failed");
+        std::vector<const json*> list;
+        for (const auto& [id, c] : repo.comments) {
+            if (number && c.number != *number) continue;
+            if (since && StringField(c.obj, "updated_at") < *since) continue;
+            list.push_back(&c.obj);
+        }
+        // Repository-wide lists sort by created (default) or updated; ascending unless told.
+        if (!number && r.Query("sort")) {
+            std::string key = r.Query("sort") == "updated" ? "updated_at" : "created_at";
+            bool desc = r.Query("direction") == "desc";
+            SortBy(list, key, desc, [](const json* c) -> const json& { return *c; });
+        }
+        return PageOf(r, base_url(), list, [](const json* c) { return *c; });
+    };
+    api_.Add({"GET", R + "/issues/comments", [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) {
+                      return NotFound(
+                          "https://docs.github.com/rest/issues/"
+                          "comments#list-issue-comments-for-a-repository");
+                  }
+                  return comments_page(r, *repo, std::nullopt);
+              }});
+    api_.Add({"GET", R + "/issues/comments/{id}", [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  auto id = number_of(r, "id");
+                  if (!repo || !id || !repo->comments.count(*id)) {
+                      return NotFound(
+                          "https://docs.github.com/rest/issues/comments#get-an-issue-comment");
+                  }
+                  return JsonResponse(200, repo->comments.at(*id).obj);
+              }});
+    api_.Add({"GET", R + "/issues/{number}", [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  auto number = number_of(r, "number");
+                  if (!repo || !number || !repo->items.count(*number)) {
+                      return NotFound(kIssueDocs + "#get-an-issue");
+                  }
+                  return JsonResponse(200, repo->RenderIssue(repo->items.at(*number)));
+              }});
+    api_.Add({"GET", R + "/issues/{number}/comments", [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  auto number = number_of(r, "number");
+                  if (!repo || !number || !repo->items.count(*number)) {
+                      return NotFound(
+                          "https://docs.github.com/rest/issues/comments#list-issue-comments");
+                  }
+                  return comments_page(r, *repo, number);
+              }});
+
+    // Labels, milestones, hooks.
+    api_.Add({"GET", R + "/labels", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound();
+                  return PageOf(r, base_url(), repo->labels, [](const json& l) { return l; });
+              }});
+    api_.Add({"GET", R + "/labels/{name}", [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  json* l = repo ? repo->FindLabel(r.params.at("name")) : nullptr;
+                  if (!l) return NotFound("https://docs.github.com/rest/issues/labels#get-a-label");
+                  return JsonResponse(200, *l);
+              }});
+    api_.Add({"GET", R + "/milestones", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound();
+                  auto state = StateFilter(r, "open");
+                  if (!state) return Invalid("Validation Failed");
+                  std::vector<const json*> list;
+                  for (const auto& [num, m] : repo->milestones) {
+                      if (StateMatches(m, *state)) list.push_back(&m);
+                  }
+                  if (r.Query("direction") == "desc") std::reverse(list.begin(), list.end());
+                  return PageOf(r, base_url(), list, [](const json* m) { return *m; });
+              }});
+    api_.Add({"GET", R + "/milestones/{number}", [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  auto number = number_of(r, "number");
+                  if (!repo || !number || !repo->milestones.count(*number)) {
+                      return NotFound(
+                          "https://docs.github.com/rest/issues/milestones#get-a-milestone");
+                  }
+                  return JsonResponse(200, repo->milestones.at(*number));
+              }});
+    api_.Add({"GET", R + "/hooks", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound();
+                  std::vector<const json*> list;
+                  for (const auto& [id, h] : repo->hooks) list.push_back(&h);
+                  return PageOf(r, base_url(), list, [](const json* h) { return *h; });
+              }});
+    api_.Add({"GET", R + "/hooks/{id}", [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  auto id = number_of(r, "id");
+                  if (!repo || !id || !repo->hooks.count(*id)) {
+                      return NotFound(
+                          "https://docs.github.com/rest/repos/webhooks#get-a-repository-webhook");
+                  }
+                  return JsonResponse(200, repo->hooks.at(*id));
+              }});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Control API
+
+void FakeGithub::AddControlRoutes() {
+    auto body_of = [](const http::Request& r) -> std::optional<json> {
+        if (r.body.empty()) return json::object();
+        json j = json::parse(r.body, nullptr, false);
+        if (j.is_discarded() || !j.is_object()) return std::nullopt;
+        return j;
+    };
+    auto bad = [](std::string_view msg) { return http::Response::Error(400, msg); };
+    auto from_status = [](const Status& st) {
+        if (st) return JsonResponse(200, {{"ok", true}});
+        int code = st.error().code == ErrorCode::kNotFound ? 404 : 400;
+        return http::Response::Error(code, st.error().message);
+    };
+    auto time_of = [this](const json& j) -> std::optional<Timestamp> {
+        if (!j.contains("at")) return Now();
+        if (!j["at"].is_string()) return std::nullopt;
+        return ParseTimestamp(j["at"].get<std::string>());
+    };
+    auto ref_of = [](const http::Request& r) -> std::optional<ItemRef> {
+        auto kind = ParseItemKind(r.params.at("kind"));
+        if (!kind) return std::nullopt;
+        return ItemRef{r.params.at("owner"), r.params.at("repo"), *kind,
+                       r.params.count("key") ? r.params.at("key") : ""};
+    };
+
+    control_.Add({"GET", "/_fake/health", [](const http::Request&) {
+                      return JsonResponse(200, {{"ok", true}});
+                  }});
+    control_.Add({"GET", "/_fake/stats",
+                  [this](const http::Request&) { return JsonResponse(200, StatsJson(Stats())); }});
+    control_.Add({"DELETE", "/_fake/stats", [this](const http::Request&) {
+                      ResetStats();
+                      return JsonResponse(200, {{"ok", true}});
+                  }});
+    control_.Add({"GET", "/_fake/faults", [this](const http::Request&) {
+                      json list = json::array();
+                      for (const auto& f : PendingFaults()) list.push_back(FaultJson(f));
+                      return JsonResponse(200, list);
+                  }});
+    control_.Add({"POST", "/_fake/faults", [=, this](const http::Request& r) {
+                      auto j = body_of(r);
+                      if (!j) return bad("body must be a JSON object");
+                      auto kind = ParseFaultKind(j->value("kind", "status"));
+                      if (!kind) return bad("unknown fault kind");
+                      Fault f;
+                      f.kind = *kind;
+                      f.status = j->value("status", 500);
+                      f.retry_after_seconds = j->value("retry_after", 60);
+                      f.delay_ms = j->value("delay_ms", 0);
+                      f.path_prefix = j->value("path_prefix", "");
+                      f.count = j->value("count", 1);
+                      AddFault(f);
+                      return JsonResponse(200, FaultJson(f));
+                  }});
+    control_.Add({"DELETE", "/_fake/faults", [this](const http::Request&) {
+                      ClearFaults();
+                      return JsonResponse(200, {{"ok", true}});
+                  }});
+    control_.Add({"GET", "/_fake/budgets/{token}", [this](const http::Request& r) {
+                      return JsonResponse(200, BudgetJson(Budget(r.params.at("token"))));
+                  }});
+    control_.Add({"PUT", "/_fake/budgets/{token}", [=, this](const http::Request& r) {
+                      auto j = body_of(r);
+                      if (!j) return bad("body must be a JSON object");
+                      RateBudget cur = Budget(r.params.at("token"));
+                      SetBudget(r.params.at("token"), j->value("limit", cur.limit),
+                                j->value("remaining", cur.remaining),
+                                j->value("reset", cur.reset_epoch));
+                      return JsonResponse(200, BudgetJson(Budget(r.params.at("token"))));
+                  }});
+    control_.Add({"PUT", "/_fake/tokens/{token}", [=, this](const http::Request& r) {
+                      auto j = body_of(r);
+                      if (!j || !j->contains("login")) return bad("expected {\"login\": ...}");
+                      SetTokenUser(r.params.at("token"), j->value("login", ""));
+                      return JsonResponse(200, {{"ok", true}});
+                  }});
+    control_.Add({"POST", "/_fake/generate", [=, this](const http::Request& r) {
+                      auto j = body_of(r);
+                      if (!j || !j->contains("owner") || !j->contains("name")) {
+                          return bad("expected {\"owner\": ..., \"name\": ...}");
+                      }
+                      GenerateOptions o;
+                      o.pulls = j->value("pulls", o.pulls);
+                      o.issues = j->value("issues", o.issues);
+                      o.labels = j->value("labels", o.labels);
+                      o.milestones = j->value("milestones", o.milestones);
+                      o.hooks = j->value("hooks", o.hooks);
+                      o.comments_per_item = j->value("comments_per_item", o.comments_per_item);
+                      o.files_per_pull = j->value("files_per_pull", o.files_per_pull);
+                      o.reviews_per_pull = j->value("reviews_per_pull", o.reviews_per_pull);
+                      o.closed_percent = j->value("closed_percent", o.closed_percent);
+                      o.seed = j->value("seed", o.seed);
+                      auto g = Generate(j->value("owner", ""), j->value("name", ""), o);
+                      return JsonResponse(200, {{"owner", g.owner},
+                                                {"name", g.name},
+                                                {"id", g.id},
+                                                {"pull_numbers", g.pull_numbers},
+                                                {"issue_numbers", g.issue_numbers},
+                                                {"open_pulls", g.open_pulls},
+                                                {"open_issues", g.open_issues},
+                                                {"comments", g.comments},
+                                                {"files", g.files},
+                                                {"reviews", g.reviews},
+                                                {"latest_update", Time(g.latest_update)}});
+                  }});
+    control_.Add({"POST", "/_fake/fixtures", [=, this](const http::Request& r) {
+                      auto j = body_of(r);
+                      if (!j || !j->contains("dir")) return bad("expected {\"dir\": ...}");
+                      try {
+                          AddRecordedFixtures(j->value("dir", ""));
+                      } catch (const std::exception& e) {
+                          return bad(e.what());
+                      }
+                      return JsonResponse(200, {{"ok", true}});
+                  }});
+    const std::string item = "/_fake/repos/{owner}/{repo}/{kind}/{key}";
+    control_.Add({"GET", item, [=, this](const http::Request& r) {
+                      auto ref = ref_of(r);
+                      if (!ref) return bad("unknown kind");
+                      auto got = Get(*ref);
+                      if (!got) return http::Response::Error(404, got.error().message);
+                      return JsonResponse(200, *got);
+                  }});
+    control_.Add({"PATCH", item, [=, this](const http::Request& r) {
+                      auto ref = ref_of(r);
+                      auto j = body_of(r);
+                      if (!ref || !j) return bad("unknown kind or body not a JSON object");
+                      auto at = time_of(*j);
+                      if (!at) return bad("bad \"at\"");
+                      return from_status(UpdateItem(*ref, j->value("patch", json::object()), *at));
+                  }});
+    control_.Add({"DELETE", item, [=, this](const http::Request& r) {
+                      auto ref = ref_of(r);
+                      if (!ref) return bad("unknown kind");
+                      return from_status(DeleteItem(*ref));
+                  }});
+    control_.Add({"POST", "/_fake/repos/{owner}/{repo}/{kind}", [=, this](const http::Request& r) {
+                      auto ref = ref_of(r);
+                      auto j = body_of(r);
+                      if (!ref || !j) return bad("unknown kind or body not a JSON object");
+                      auto at = time_of(*j);
+                      if (!at) return bad("bad \"at\"");
+                      auto added =
+                          AddItem(ref->owner, ref->repo, ref->kind,
+                                  j->value("fields", json::object()), *at, j->value("parent", 0LL));
+                      if (!added) {
+                          int code = added.error().code == ErrorCode::kNotFound ? 404 : 400;
+                          return http::Response::Error(code, added.error().message);
+                      }
+                      return JsonResponse(201, *added);
+                  }});
+}
+
+}  // namespace forgedb::fake

@@ -1,0 +1,254 @@
+#pragma once
+// FakeGithub: an in-memory imitation of GitHub's REST API (v3) for tests, benchmarks and the demo.
+//
+// It holds users and repositories (with pull requests, issues, labels, milestones, hooks, issue
+// comments, and per pull request its files and reviews) as nlohmann::json objects shaped like the
+// bodies GitHub sends, and serves them over forgedb::http on loopback the way GitHub does:
+// pagination with Link headers, state/sort/direction/since filters, strong ETags with 304 answers
+// to If-None-Match (free of charge, Link header kept), per-token primary rate limits with the
+// x-ratelimit-* headers, and GitHub's error bodies. Tests can inject faults (5xx, secondary rate
+// limits, 429, slow answers, truncated bodies, dropped connections), change the data while serving,
+// and read request statistics. Everything is also reachable over a small JSON control API under
+// /_fake/ (see fake_github.cpp).
+//
+// Thread-safety: every public member but Start() and Stop() (which belong to the owner) may be
+// called from any thread, also while serving. The data sits behind a reader/writer lock;
+// statistics, faults and budgets behind a second mutex.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "forgedb/core/clock.hpp"
+#include "forgedb/core/result.hpp"
+#include "forgedb/core/time.hpp"
+#include "forgedb/http/http.hpp"
+#include "forgedb/http/server.hpp"
+
+namespace forgedb::fake {
+
+struct FakeGithubOptions {
+    std::string host = "127.0.0.1";
+    int port = 0;  // 0: any free port (see port())
+    int threads = 16;
+    // Base of the absolute URLs in Link headers; "" = "http://host:port" of the server.
+    std::string public_url;
+    // Primary rate limit of a token seen for the first time, and of requests without a token
+    // (GitHub: 5,000 and 60 an hour). SetBudget() overrides both per token.
+    int default_limit = 5000;
+    int anonymous_limit = 60;
+    // Source of "now" for budget resets; nullptr = the system clock. Must outlive the fake.
+    const Clock* clock = nullptr;
+    // Size of the request log kept by Stats() (older URLs are dropped).
+    std::size_t max_logged_urls = 100000;
+};
+
+// What Generate() creates. Numbers are shared by pulls and issues, as on GitHub, and are
+// assigned 1..pulls+issues in a seeded shuffle; created_at grows with the number.
+struct GenerateOptions {
+    int pulls = 100;
+    int issues = 50;  // plain issues; every pull is listed under /issues as well
+    int labels = 8;
+    int milestones = 3;
+    int hooks = 2;
+    int comments_per_item = 1;  // issue comments on every pull and issue
+    int files_per_pull = 3;
+    int reviews_per_pull = 1;
+    int closed_percent = 40;  // share of closed pulls and issues; 3 of 4 closed pulls are merged
+    std::uint64_t seed = 1;
+    Timestamp start = Timestamp{std::chrono::seconds{1609459200}};  // 2021-01-01T00:00:00Z
+    std::chrono::seconds spacing{3600};  // between the created_at of consecutive numbers
+};
+
+struct GeneratedRepo {
+    std::string owner;
+    std::string name;
+    long long id = 0;
+    std::vector<long long> pull_numbers;   // ascending
+    std::vector<long long> issue_numbers;  // plain issues, ascending
+    int open_pulls = 0;
+    int open_issues = 0;  // plain issues only
+    int labels = 0;
+    int milestones = 0;
+    int hooks = 0;
+    int comments = 0;
+    int files = 0;
+    int reviews = 0;
+    Timestamp latest_update{};  // greatest updated_at of the pulls and issues
+};
+
+// The kinds of items tests can add, change and delete. Items are named by number (pulls, issues,
+// milestones), by name (labels) or by id (hooks, issue comments, reviews).
+enum class ItemKind { kPull, kIssue, kLabel, kMilestone, kHook, kIssueComment, kReview };
+
+const char* ItemKindName(ItemKind kind);  // "pull", "issue", "label", ..., "issue_comment"
+std::optional<ItemKind> ParseItemKind(std::string_view name);
+
+struct ItemRef {
+    std::string owner;
+    std::string repo;
+    ItemKind kind = ItemKind::kPull;
+    std::string key;  // number, label name or id as text
+};
+
+enum class FaultKind {
+    kStatus,              // answer `status` (500, 502, 503, ...) with a GitHub error body
+    kSecondaryRateLimit,  // 403 + Retry-After: retry_after_seconds, "secondary rate limit" body
+    kTooManyRequests,     // 429 + Retry-After: retry_after_seconds
+    kSlow,                // wait delay_ms, then answer normally
+    kTruncatedBody,       // headers with the full Content-Length, half the body, then close
+    kDropConnection,      // close the connection without an answer
+};
+// forgedb::http cannot express the last two, so the fake writes to (and shuts down) the
+// connection's socket itself; see connection.hpp. Linux only. When the socket cannot be found
+// (Handle() called without a server), kTruncatedBody answers half a body with a matching length
+// and kDropConnection a 502.
+
+// "status", "secondary_rate_limit", "too_many_requests", "slow", "truncated_body",
+// "drop_connection".
+const char* FaultKindName(FaultKind kind);
+std::optional<FaultKind> ParseFaultKind(std::string_view name);
+
+// A fault applied to the next `count` requests whose path starts with `path_prefix` ("" = any).
+// Faults are queued: a request takes the first queued fault that matches it. Requests answered
+// by a fault (all kinds but kSlow) are counted in Stats() but not charged to the rate limit.
+struct Fault {
+    FaultKind kind = FaultKind::kStatus;
+    int status = 500;
+    int retry_after_seconds = 60;
+    int delay_ms = 0;
+    std::string path_prefix;
+    int count = 1;
+};
+
+struct RateBudget {
+    int limit = 0;
+    int remaining = 0;
+    long long reset_epoch = 0;  // seconds since the Unix epoch
+    int used() const { return limit - remaining; }
+};
+
+// Requests to the API (the control API under /_fake/ is not counted).
+struct RequestStats {
+    long long total = 0;         // every API request, whatever its answer
+    long long not_modified = 0;  // 304 answers to If-None-Match
+    long long rate_limited = 0;  // 403 answers for an exhausted primary budget
+    long long faults = 0;        // requests that met an injected fault (kSlow included)
+    std::map<std::string, long long> per_path;  // path without query -> requests
+    std::vector<std::string> urls;              // path?query of each request, oldest first
+};
+
+class FakeGithub {
+public:
+    explicit FakeGithub(FakeGithubOptions options = {});
+    ~FakeGithub();
+    FakeGithub(const FakeGithub&) = delete;
+    FakeGithub& operator=(const FakeGithub&) = delete;
+
+    // ---- data ----
+
+    // Loads recorded GitHub bodies from `dir` as one repository (the first repo*.json), by file
+    // name prefix: repo, user, pulls-list, pull (single), pull-files, issues-list,
+    // issue-comments-list, labels-list, milestones-list, hooks-list, hook. The recorded file list
+    // of pull-files is served for every recorded pull. Throws std::runtime_error when the folder
+    // has no repo*.json or a file is not JSON.
+    void AddRecordedFixtures(const std::string& dir);
+
+    // Creates (or replaces) owner/name with generated, deterministic content; see GenerateOptions.
+    GeneratedRepo Generate(std::string owner, std::string name, GenerateOptions options = {});
+
+    // Adds or replaces a user (full /users/{login} shape; missing fields are filled in).
+    void AddUser(const nlohmann::json& user);
+    // The user that GET /user answers for `token`; tokens not set here get the first user added.
+    void SetTokenUser(const std::string& token, const std::string& login);
+
+    // The item as GET would answer it (pulls in the single-pull shape), or kNotFound.
+    Result<nlohmann::json> Get(const ItemRef& ref) const;
+    // Applies `patch` (a JSON merge patch, RFC 7386) and sets updated_at to `at` (items that have
+    // one). Closing sets closed_at to `at`, reopening clears it. A pull's issue entry follows it.
+    Status UpdateItem(const ItemRef& ref, const nlohmann::json& patch, Timestamp at);
+    // Removes the item (a pull or issue with its comments, files and reviews).
+    Status DeleteItem(const ItemRef& ref);
+    // Adds an item created at `at`, shaped like generated ones, with `fields` merge-patched over
+    // it. Pulls and issues take the next number; comments need `parent` (the issue or pull
+    // number), reviews the pull number. Comments and reviews bump their parent's updated_at.
+    // Returns the item as served.
+    Result<nlohmann::json> AddItem(const std::string& owner, const std::string& repo, ItemKind kind,
+                                   const nlohmann::json& fields, Timestamp at,
+                                   long long parent = 0);
+
+    // ---- rate limits, faults, statistics ----
+
+    // Budget of `token` ("anonymous" for requests without one). When the reset time has passed,
+    // the next request starts a new hour with `limit` requests.
+    void SetBudget(const std::string& token, int limit, int remaining, long long reset_epoch);
+    RateBudget Budget(const std::string& token) const;
+
+    void AddFault(Fault fault);
+    void ClearFaults();
+    std::vector<Fault> PendingFaults() const;
+
+    RequestStats Stats() const;
+    void ResetStats();
+
+    // ---- serving ----
+
+    // Serves on options.host:options.port on background threads.
+    Status Start();
+    // Stops serving; idle keep-alive connections are closed rather than waited for. Idempotent.
+    void Stop();
+    int port() const;
+    std::string base_url() const;  // "http://host:port", or options.public_url
+
+    // Answers one request without a network (what the server calls for every request).
+    http::Response Handle(const http::Request& req);
+
+    // Repository data; public only so that the .cpp helpers can name it.
+    struct Repo;
+
+private:
+    http::Response HandleApi(http::Request& req);
+    http::Response HandleControl(http::Request& req);
+    void AddApiRoutes();
+    void AddControlRoutes();
+    Timestamp Now() const;
+    long long NextId(const char* counter);
+
+    // Lookups; callers hold data_mu_.
+    Repo* FindRepo(const std::string& owner, const std::string& name) const;
+
+    FakeGithubOptions options_;
+    SystemClock system_clock_;
+    const Clock* clock_;
+
+    mutable std::shared_mutex data_mu_;
+    std::map<std::string, nlohmann::json> users_;         // by lower-case login
+    std::vector<std::string> user_order_;                 // lower-case logins, first added first
+    std::map<std::string, std::unique_ptr<Repo>> repos_;  // by lower-case "owner/name"
+    std::map<std::string, long long> id_counters_;
+
+    mutable std::mutex state_mu_;
+    std::map<std::string, std::string> token_users_;  // token -> lower-case login
+    std::map<std::string, RateBudget> budgets_;
+    std::deque<Fault> faults_;
+    RequestStats stats_;
+    std::deque<std::string> urls_;
+    long long request_seq_ = 0;
+
+    http::Router api_;                      // GitHub's routes
+    http::Router control_;                  // /_fake/...
+    http::Router outer_;                    // catch-all patterns that call Handle()
+    std::unique_ptr<http::Server> server_;  // set between Start() and Stop()
+    std::atomic<int> port_{0};
+};
+
+}  // namespace forgedb::fake
