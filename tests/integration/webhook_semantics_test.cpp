@@ -307,7 +307,7 @@ TEST_P(WebhookTest, ShortUserDoesNotClobberFullUser) {
     {
         auto tx = store::Transaction::Begin(tdb().conn());
         process::github::Context ctx{tdb().conn(), model::github::Via::kApi,
-                                     *ParseTimestamp("2019-05-02T00:00:00Z")};
+                                     *ParseTimestamp("2019-05-02T00:00:00Z"), nullptr};
         ASSERT_TRUE(process::github::ProcessUser(user->root(), ctx));
         ASSERT_TRUE(tx->Commit());
     }

@@ -282,6 +282,7 @@ int RunLoad(const std::string& database, const std::string& path, bool children,
                               [&registry](queue::JobContext& c) { return registry.Run(c); }, wopts);
     workers.Start();
     bool tty = isatty(fileno(stderr));
+    std::string last_line;
     for (;;) {
         auto tree = store::LoadJobTree(*opened->conn, inserted->id);
         if (!tree || !*tree) {
@@ -295,11 +296,15 @@ int RunLoad(const std::string& database, const std::string& path, bool children,
             int filled = static_cast<int>(30.0 * std::min(t.progress_done, total) / total);
             bar = "[" + std::string(filled, '#') + std::string(30 - filled, '.') + "] ";
         }
-        std::fprintf(stderr, "%s%s%s pages %lld/%s, %lld items%s", tty ? "\r" : "", bar.c_str(),
-                     t.state.c_str(), t.progress_done,
-                     total > 0 ? std::to_string(total).c_str() : "?", t.items, tty ? "" : "\n");
+        std::string line = bar + t.state + " pages " + std::to_string(t.progress_done) + "/" +
+                           (total > 0 ? std::to_string(total) : "?") + ", " +
+                           std::to_string(t.items) + " items";
+        if (line != last_line) {  // a terminal gets a bar redrawn in place, a log one line each
+            std::fprintf(stderr, tty ? "\r%s" : "%s\n", line.c_str());
+            last_line = line;
+        }
         if (t.state == "succeeded" || t.state == "failed" || t.state == "dead") {
-            std::fprintf(stderr, "\n");
+            if (tty) std::fprintf(stderr, "\n");
             workers.Stop();
             if (t.state != "succeeded") {
                 std::fprintf(stderr, "forgedb: job %lld %s: %s\n",
@@ -309,7 +314,7 @@ int RunLoad(const std::string& database, const std::string& path, bool children,
             }
             return 0;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(tty ? 200 : 1000));
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_set>
 
 #include "forgedb/core/json.hpp"
 #include "forgedb/model/github.hpp"
@@ -113,7 +114,7 @@ std::string WithPage(const std::string& url, int page) {
 }
 
 process::github::Context ApiContext(store::Connection& conn, const Clock& clock) {
-    return {conn, gh::Via::kApi, clock.Now()};
+    return {conn, gh::Via::kApi, clock.Now(), nullptr};
 }
 
 // Marks a row the API listed as seen even when its payload was older than the stored row, so
@@ -375,7 +376,9 @@ Status CommitPage(queue::JobContext& ctx, const ListResource& list, const PageAr
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
     // Serializes the pages of one scan as they finish, so exactly one of them ends it.
     FORGEDB_TRY(store::LockJob(conn, a.list_job));
+    std::unordered_set<std::string> written;
     auto pctx = ApiContext(conn, clock);
+    pctx.written = &written;
     FORGEDB_ASSIGN_OR_RETURN(auto n, ProcessItems(list, a.parent, items, pctx));
     // The other pages of the scan, queued with page 1's rows so a retry never queues them twice.
     for (const auto& url : more_pages) {
@@ -496,7 +499,9 @@ Status RunRefresh(queue::JobContext& ctx, GithubClient& client, const Clock& clo
             }
         }
         FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
+        std::unordered_set<std::string> written;
         auto pctx = ApiContext(conn, clock);
+        pctx.written = &written;
         FORGEDB_ASSIGN_OR_RETURN(auto n, ProcessItems(*list, parent, items, pctx));
         FORGEDB_TRY(store::AddProgress(conn, ctx.job.id, 1, n, std::nullopt, clock.Now()));
         FORGEDB_TRY(tx.Commit());

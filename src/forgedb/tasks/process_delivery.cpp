@@ -3,6 +3,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unordered_set>
+
 #include "forgedb/core/json.hpp"
 #include "forgedb/process/github/events.hpp"
 #include "forgedb/store/delivery_store.hpp"
@@ -64,7 +66,8 @@ Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegi
     auto& conn = queue.connection();
     FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(conn, kGithub, delivery_id));
     FORGEDB_ASSIGN_OR_RETURN(Json payload, ParseOnThisThread(d.body));
-    process::github::Context ctx{conn, model::github::Via::kWebhook, d.received_at};
+    std::unordered_set<std::string> written;
+    process::github::Context ctx{conn, model::github::Via::kWebhook, d.received_at, &written};
     FORGEDB_ASSIGN_OR_RETURN(auto result, process::github::ProcessEvent(d.event, payload, ctx));
     for (const auto& f : result.follow_ups) {
         if (!registry.Has(f.kind)) continue;  // no GitHub access configured: nothing to run it

@@ -112,6 +112,23 @@ Status UserRef(Json obj, std::string_view key, std::string_view prefix, Row& row
     return Ok();
 }
 
+// True when this exact nested object was already written in the caller's transaction; records it
+// otherwise. The key holds the object's id and its version (updated_at, or its login for the
+// short users that have none).
+bool AlreadyWritten(const Context& ctx, std::string_view kind, Json obj) {
+    if (ctx.written == nullptr) return false;
+    auto id = JsonGetInt(obj, "id");
+    if (!id) return false;
+    std::string key(kind);
+    key += ':';
+    key += std::to_string(*id);
+    key += ':';
+    key += JsonGetString(obj, "updated_at").value_or("");
+    key += ':';
+    key += JsonGetString(obj, "login").value_or("");
+    return !ctx.written->insert(std::move(key)).second;
+}
+
 Status ProcessUsers(const std::vector<Json>& users, const Context& ctx) {
     for (auto u : users) FORGEDB_TRY(ProcessUser(u, ctx));
     return Ok();
@@ -335,6 +352,7 @@ void SetOptionalId(Row& row, std::string_view column, std::optional<std::int64_t
 
 Result<Processed> ProcessUser(Json user, const Context& ctx) {
     FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(user, "user"));
+    if (AlreadyWritten(ctx, "user", user)) return Processed{id, false};
     Row row;
     FORGEDB_TRY(CopyFields(user, kUserFields, row));
     Stamp(user, gh::kUser, ctx, row);
@@ -343,6 +361,7 @@ Result<Processed> ProcessUser(Json user, const Context& ctx) {
 
 Result<Processed> ProcessRepository(Json repo, const Context& ctx) {
     FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(repo, "repository"));
+    if (AlreadyWritten(ctx, "repository", repo)) return Processed{id, false};
     Row row;
     FORGEDB_TRY(CopyFields(repo, kRepositoryFields, row));
     std::vector<Json> users;
