@@ -5,7 +5,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -238,6 +242,22 @@ TEST_P(CrawlTest, IncrementalRefreshFetchesOnlyWhatChanged) {
               1);
 }
 
+TEST_P(CrawlTest, TokenUsersRepositoriesCarryPermissions) {
+    fake_.Generate("octo", "big", {});
+    fake_.Generate("octo", "small", {});
+    fake_.SetTokenUser(kToken, "octo");
+    tasks::GithubCrawl c;
+    c.kind = tasks::kGithubListJob;
+    c.resource = "my_repos";
+    ASSERT_TRUE(tasks::ValidateCrawl(c));
+    ASSERT_EQ(RunUntilDone(Enqueue(c)), "succeeded");
+    EXPECT_EQ(Live("github_repository"), 2);
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_user_repository_association a JOIN "
+                          "github_user u ON u.id = a.user_id WHERE u.login = 'octo' AND "
+                          "a.can_pull IS NOT NULL"),
+              2);
+}
+
 TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     fake_.Generate("octo", "big", {});
     load::LoadSurface surface(tdb().db(), clock_, notifier_, client_.get(), {"s3cret"});
@@ -289,6 +309,49 @@ TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     server.Stop();
 }
 
+// The real `forgedb work` is killed with SIGKILL while it crawls; a second one takes the expired
+// leases over and the crawl ends with every pull request stored once and no job left running.
+TEST_P(CrawlTest, WorkerKilledMidCrawlIsResumedByAnother) {
+    fake::GenerateOptions g;
+    g.pulls = 1500;
+    fake_.Generate("octo", "big", g);
+    // Slow pages, so that the kill lands in the middle of the crawl.
+    fake_.AddFault({fake::FaultKind::kSlow, 200, 0, 300, "/repos/octo/big/pulls", 15});
+    auto id = Enqueue(List("pulls"));
+    auto start_worker = [&](const std::string& log) {
+        return std::make_unique<ChildProcess>(
+            std::vector<std::string>{FORGEDB_BINARY, "work", "--database", tdb().url(),
+                                     "--github-api-url", fake_.base_url(), "--github-token",
+                                     kToken, "--workers", "2", "--lease-seconds", "2"},
+            (std::filesystem::temp_directory_path() / log).string());
+    };
+    auto first = start_worker("forgedb_crawl_kill_1_" + std::to_string(getpid()) + ".log");
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (*store::LoadJobTree(tdb().conn(), id))->progress_done < 3) {
+        std::this_thread::sleep_for(20ms);
+    }
+    first->Kill(SIGKILL);
+    EXPECT_EQ(first->Wait(), 128 + SIGKILL);
+    auto mid = *store::LoadJobTree(tdb().conn(), id);
+    EXPECT_GE(mid->progress_done, 3);
+    EXPECT_LT(mid->progress_done, 15) << "the kill came after the crawl had ended";
+    EXPECT_GT(tdb().Count("SELECT COUNT(*) FROM job WHERE state = 'running'"), 0);
+    auto second = start_worker("forgedb_crawl_kill_2_" + std::to_string(getpid()) + ".log");
+    deadline = std::chrono::steady_clock::now() + 60s;
+    while (std::chrono::steady_clock::now() < deadline &&
+           (*store::LoadJobTree(tdb().conn(), id))->state != "succeeded") {
+        std::this_thread::sleep_for(50ms);
+    }
+    EXPECT_EQ((*store::LoadJobTree(tdb().conn(), id))->state, "succeeded") << second->Log();
+    second->Kill(SIGTERM);
+    EXPECT_EQ(second->Wait(), 0);
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM job WHERE state IN ('running', 'queued')"), 0);
+    EXPECT_EQ(Live("github_pull_request"), 1500);
+    EXPECT_EQ(tdb().Count("SELECT COUNT(DISTINCT number) FROM github_pull_request"), 1500);
+    EXPECT_EQ((*store::LoadJobTree(tdb().conn(), id))->progress_done, 15);
+}
+
 TEST(LoadPaths, ParseLikeTheEndpoints) {
     std::multimap<std::string, std::string> none;
     auto c = load::CrawlForPath("/load/repos/o/r/pulls/12/files", none);
@@ -297,6 +360,8 @@ TEST(LoadPaths, ParseLikeTheEndpoints) {
     EXPECT_EQ(c->number, 12);
     EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/labels/good%20first", none)->name,
               "good%20first");
+    EXPECT_EQ(load::CrawlForPath("/load/user/repos", none)->resource, "my_repos");
+    EXPECT_EQ(load::CrawlForPath("/load/user/alice/repos", none)->username, "alice");
     EXPECT_EQ(load::CrawlForPath("/load/nothing/here", none).error().code, ErrorCode::kNotFound);
     EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/pulls/x", none).error().code,
               ErrorCode::kInvalid);

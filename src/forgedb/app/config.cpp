@@ -62,6 +62,9 @@ Status Validate(const GithubConfig& c) {
             return Unexpected(ErrorCode::kInvalid, "a GitHub token is empty or contains spaces");
         }
     }
+    if (c.lease_seconds < 2 || c.lease_seconds > 3600) {
+        return Unexpected(ErrorCode::kInvalid, "--lease-seconds must be 2..3600");
+    }
     if (c.max_concurrency < 1 || c.max_concurrency > 100) {
         return Unexpected(ErrorCode::kInvalid, "--github-max-concurrency must be 1..100");
     }

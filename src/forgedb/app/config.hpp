@@ -29,6 +29,9 @@ struct GithubConfig {
     std::string api_url = "https://api.github.com";
     std::vector<std::string> tokens;  // empty: anonymous
     int max_concurrency = 8;
+    // How long a worker's lease on a job lasts without a heartbeat: after a crash, its jobs are
+    // taken over this long after the last heartbeat.
+    int lease_seconds = 60;
 };
 Status Validate(const GithubConfig& config);
 

@@ -86,6 +86,10 @@ int main(int argc, char** argv) {
                         "GitHub requests in flight at once")
             ->envname("FORGEDB_GITHUB_MAX_CONCURRENCY")
             ->capture_default_str();
+        cmd->add_option("--lease-seconds", github.lease_seconds,
+                        "Job lease; a crashed worker's jobs are taken over after it")
+            ->envname("FORGEDB_LEASE_SECONDS")
+            ->capture_default_str();
     };
     add_github(serve);
     std::string api_token_file;

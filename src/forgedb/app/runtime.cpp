@@ -119,6 +119,7 @@ int RunServe(const ServeConfig& config) {
     BuildRegistry(registry, &github_access);
     queue::WorkerOptions wopts;
     wopts.threads = config.workers;
+    wopts.lease = std::chrono::seconds(config.github.lease_seconds);
     queue::WorkerPool workers(*opened->db, clock, notifier,
                               [&registry](queue::JobContext& c) { return registry.Run(c); }, wopts);
     replication::DeliveryLog log(*opened->db, clock, notifier, &tasks::DeliveriesJob);
@@ -170,6 +171,7 @@ int RunWork(const std::string& database, int workers_count, const GithubConfig& 
     BuildRegistry(registry, &github_access);
     queue::WorkerOptions wopts;
     wopts.threads = workers_count;
+    wopts.lease = std::chrono::seconds(github.lease_seconds);
     wopts.lower_priority = false;
     queue::WorkerPool workers(*opened->db, clock, notifier,
                               [&registry](queue::JobContext& c) { return registry.Run(c); }, wopts);

@@ -35,6 +35,7 @@ constexpr LoadRoute kLoadRoutes[] = {
     {"/load/repos/{owner}/{repo}/milestones/{number}", tasks::kGithubSyncJob, "milestone"},
     {"/load/repos/{owner}/{repo}/hooks", tasks::kGithubListJob, "hooks"},
     {"/load/repos/{owner}/{repo}/hooks/{number}", tasks::kGithubSyncJob, "hook"},
+    {"/load/user/repos", tasks::kGithubListJob, "my_repos"},
     {"/load/user/{username}/repos", tasks::kGithubListJob, "user_repos"},
     {"/load/user/{username}", tasks::kGithubSyncJob, "user"},
 };

@@ -56,6 +56,9 @@ const ListResource kLists[] = {
      "pull_request_id", Parent::kPull, ""},
     {"user_repos", "/users/{u}/repos", false, &gh::kRepository, "owner_id", Parent::kUser,
      "repos_last_scanned_at"},
+    // The token's own user: every repository it can reach, with its permissions on each.
+    {"my_repos", "/user/repos", false, &gh::kRepository, "owner_id", Parent::kUser,
+     "repos_last_scanned_at"},
 };
 
 const ListResource* FindList(std::string_view name) {
@@ -167,8 +170,13 @@ Result<long long> ProcessItems(const ListResource& list, const ParentIds& parent
             p = process::github::ProcessPullRequestFile(item, parent.id, ctx);
         } else if (list.name == "pull_reviews") {
             p = process::github::ProcessPullRequestReview(item, parent.id, parent.repo_id, ctx);
-        } else if (list.name == "user_repos") {
+        } else if (list.name == "user_repos" || list.name == "my_repos") {
             p = process::github::ProcessRepository(item, ctx);
+            auto permissions = JsonGet(item, "permissions");
+            if (p && list.name == "my_repos" && permissions) {
+                FORGEDB_TRY(process::github::ProcessCollaborator(parent.id, p->id, permissions,
+                                                                 std::nullopt, ctx));
+            }
         }
         if (!p) return Unexpected(p.error());
         if (p->stale) {
@@ -193,6 +201,15 @@ Result<std::int64_t> SyncObject(store::Connection& conn, GithubClient& client, c
 Result<ParentIds> ResolveParent(store::Connection& conn, GithubClient& client, const Clock& clock,
                                 const ListResource& list, const GithubCrawl& c) {
     ParentIds ids;
+    if (list.parent == Parent::kUser && c.username.empty()) {  // the token's own user
+        FORGEDB_ASSIGN_OR_RETURN(GithubPage me, client.Get("/user"));
+        FORGEDB_ASSIGN_OR_RETURN(Json obj, ParseOnThisThread(me.body));
+        FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
+        FORGEDB_ASSIGN_OR_RETURN(auto p, process::github::ProcessUser(obj, ApiContext(conn, clock)));
+        FORGEDB_TRY(tx.Commit());
+        ids.id = p.id;
+        return ids;
+    }
     if (list.parent == Parent::kUser) {
         FORGEDB_ASSIGN_OR_RETURN(auto uid, store::github::FindUserId(conn, c.username));
         if (!uid) {
@@ -529,7 +546,9 @@ std::string GithubCrawl::ArgsJson() const {
 
 std::string GithubCrawl::UniqueKey() const {
     std::string key = kind + ":" + resource + ":";
-    key += username.empty() ? owner + "/" + repo : username;
+    key += resource == "my_repos" ? std::string("(token user)")
+           : username.empty()     ? owner + "/" + repo
+                                  : username;
     if (number) key += "#" + std::to_string(*number);
     if (!name.empty()) key += ":" + name;
     return key;
@@ -574,8 +593,11 @@ Status ValidateCrawl(const GithubCrawl& c) {
         return bad("unknown crawl kind " + c.kind);
     }
     bool needs_user = c.resource == "user" || c.resource == "user_repos";
+    bool own = c.resource == "my_repos";
     if (needs_user && c.username.empty()) return bad("a user name is required");
-    if (!needs_user && (c.owner.empty() || c.repo.empty())) return bad("owner and repo are required");
+    if (!needs_user && !own && (c.owner.empty() || c.repo.empty())) {
+        return bad("owner and repo are required");
+    }
     bool needs_number = c.resource == "pull" || c.resource == "issue" ||
                         c.resource == "milestone" || c.resource == "hook" ||
                         c.resource == "pull_files" || c.resource == "pull_reviews";
