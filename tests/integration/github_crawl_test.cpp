@@ -327,9 +327,11 @@ TEST_P(CrawlTest, WorkerKilledMidCrawlIsResumedByAnother) {
     };
     auto first = start_worker("forgedb_crawl_kill_1_" + std::to_string(getpid()) + ".log");
     auto deadline = std::chrono::steady_clock::now() + 30s;
+    // Kill once some pages are in and a page is being fetched (leased, not committed).
     while (std::chrono::steady_clock::now() < deadline &&
-           (*store::LoadJobTree(tdb().conn(), id))->progress_done < 3) {
-        std::this_thread::sleep_for(20ms);
+           ((*store::LoadJobTree(tdb().conn(), id))->progress_done < 3 ||
+            tdb().Count("SELECT COUNT(*) FROM job WHERE state = 'running'") == 0)) {
+        std::this_thread::sleep_for(5ms);
     }
     first->Kill(SIGKILL);
     EXPECT_EQ(first->Wait(), 128 + SIGKILL);
