@@ -363,6 +363,11 @@ TEST(LoadPaths, ParseLikeTheEndpoints) {
     EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/labels/good%20first", none)->name,
               "good%20first");
     EXPECT_EQ(load::CrawlForPath("/load/user/repos", none)->resource, "my_repos");
+    std::multimap<std::string, std::string> refresh{{"refresh", "true"}};
+    EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/issues", refresh)->kind,
+              tasks::kGithubRefreshJob);
+    EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/labels", refresh).error().code,
+              ErrorCode::kInvalid);
     EXPECT_EQ(load::CrawlForPath("/load/user/alice/repos", none)->username, "alice");
     EXPECT_EQ(load::CrawlForPath("/load/nothing/here", none).error().code, ErrorCode::kNotFound);
     EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/pulls/x", none).error().code,

@@ -118,6 +118,7 @@ int main(int argc, char** argv) {
     std::string load_path;
     bool load_children = false;
     bool load_wait = false;
+    bool load_refresh = false;
     std::string load_state = "all";
     auto* load = app.add_subcommand(
         "load", "Queue a crawl, as POST /load/PATH does (e.g. repos/OWNER/REPO/pulls)");
@@ -129,6 +130,8 @@ int main(int argc, char** argv) {
     load->add_flag("--children", load_children, "Also crawl what lies below (as the seed did)");
     load->add_option("--state", load_state, "open, closed or all (pulls, issues, milestones)")
         ->capture_default_str();
+    load->add_flag("--refresh", load_refresh,
+                   "Pulls or issues: only what changed since the last refresh");
     load->add_flag("--wait", load_wait,
                    "Run workers here until the crawl finishes, with a progress bar");
 
@@ -201,8 +204,8 @@ int main(int argc, char** argv) {
         if (load_state != "open" && load_state != "closed" && load_state != "all") {
             ConfigError("--state must be open, closed or all");
         }
-        return forgedb::app::RunLoad(load_db, load_path, load_children, load_state, load_wait,
-                                     github);
+        return forgedb::app::RunLoad(load_db, load_path, load_children, load_state, load_refresh,
+                                     load_wait, github);
     }
     if (*jobs) {
         if (jobs_action != "list" && jobs_id <= 0) ConfigError("jobs " + jobs_action + " needs an ID");

@@ -243,12 +243,13 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
 }
 
 int RunLoad(const std::string& database, const std::string& path, bool children,
-            const std::string& state, bool wait, const GithubConfig& github) {
+            const std::string& state, bool refresh, bool wait, const GithubConfig& github) {
     int code = 0;
     auto opened = OpenAndMigrate(database, code);
     if (!opened) return code;
     std::multimap<std::string, std::string> query{{"children", children ? "true" : "false"},
-                                                  {"state", state}};
+                                                  {"state", state},
+                                                  {"refresh", refresh ? "true" : "false"}};
     std::string full = path;
     while (!full.empty() && full.front() == '/') full.erase(0, 1);
     if (full.starts_with("load/")) full.erase(0, 5);

@@ -71,6 +71,14 @@ Result<GithubCrawl> BuildCrawl(const LoadRoute& route, const std::map<std::strin
         c.number = v;
     }
     FORGEDB_ASSIGN_OR_RETURN(c.children, ParseFlag("children", QueryValue(query, "children"), false));
+    // ?refresh=true: an incremental refresh from the last watermark instead of a full scan.
+    FORGEDB_ASSIGN_OR_RETURN(bool refresh, ParseFlag("refresh", QueryValue(query, "refresh"), false));
+    if (refresh) {
+        if (c.resource != "pulls" && c.resource != "issues") {
+            return Unexpected(ErrorCode::kInvalid, "refresh is for pulls and issues");
+        }
+        c.kind = tasks::kGithubRefreshJob;
+    }
     if (auto state = QueryValue(query, "state")) c.state = std::string(*state);
     FORGEDB_TRY(tasks::ValidateCrawl(c));
     return c;

@@ -197,6 +197,15 @@ Result<long long> ProcessItems(const ListResource& list, const ParentIds& parent
 Result<std::int64_t> SyncObject(store::Connection& conn, GithubClient& client, const Clock& clock,
                                 const GithubCrawl& c);
 
+// `stored` when the row is mirrored already; otherwise the id of `resource` fetched and stored now.
+Result<std::int64_t> StoredOrSynced(std::optional<std::int64_t> stored, store::Connection& conn,
+                                    GithubClient& client, const Clock& clock, GithubCrawl c,
+                                    std::string resource) {
+    if (stored) return *stored;
+    c.resource = std::move(resource);
+    return SyncObject(conn, client, clock, c);
+}
+
 // The parent rows of a list, fetched first when they are not mirrored yet.
 Result<ParentIds> ResolveParent(store::Connection& conn, GithubClient& client, const Clock& clock,
                                 const ListResource& list, const GithubCrawl& c) {
@@ -212,35 +221,17 @@ Result<ParentIds> ResolveParent(store::Connection& conn, GithubClient& client, c
     }
     if (list.parent == Parent::kUser) {
         FORGEDB_ASSIGN_OR_RETURN(auto uid, store::github::FindUserId(conn, c.username));
-        if (!uid) {
-            GithubCrawl user = c;
-            user.resource = "user";
-            FORGEDB_ASSIGN_OR_RETURN(ids.id, SyncObject(conn, client, clock, user));
-        } else {
-            ids.id = *uid;
-        }
+        FORGEDB_ASSIGN_OR_RETURN(ids.id, StoredOrSynced(uid, conn, client, clock, c, "user"));
         return ids;
     }
     FORGEDB_ASSIGN_OR_RETURN(auto rid, store::github::FindRepositoryId(conn, c.owner, c.repo));
-    if (!rid) {
-        GithubCrawl repo = c;
-        repo.resource = "repo";
-        FORGEDB_ASSIGN_OR_RETURN(ids.repo_id, SyncObject(conn, client, clock, repo));
-    } else {
-        ids.repo_id = *rid;
-    }
+    FORGEDB_ASSIGN_OR_RETURN(ids.repo_id, StoredOrSynced(rid, conn, client, clock, c, "repo"));
     ids.id = ids.repo_id;
     if (list.parent == Parent::kPull) {
         FORGEDB_ASSIGN_OR_RETURN(auto pid, store::github::FindByNumber(conn, "github_pull_request",
                                                                        "base_repo_id", ids.repo_id,
                                                                        c.number.value_or(0)));
-        if (!pid) {
-            GithubCrawl pull = c;
-            pull.resource = "pull";
-            FORGEDB_ASSIGN_OR_RETURN(ids.id, SyncObject(conn, client, clock, pull));
-        } else {
-            ids.id = *pid;
-        }
+        FORGEDB_ASSIGN_OR_RETURN(ids.id, StoredOrSynced(pid, conn, client, clock, c, "pull"));
     }
     return ids;
 }
@@ -261,13 +252,7 @@ Result<std::int64_t> SyncObject(store::Connection& conn, GithubClient& client, c
     std::int64_t repo_id = 0;
     if (c.resource != "user" && c.resource != "repo") {
         FORGEDB_ASSIGN_OR_RETURN(auto rid, store::github::FindRepositoryId(conn, c.owner, c.repo));
-        if (rid) {
-            repo_id = *rid;
-        } else {
-            GithubCrawl repo = c;
-            repo.resource = "repo";
-            FORGEDB_ASSIGN_OR_RETURN(repo_id, SyncObject(conn, client, clock, repo));
-        }
+        FORGEDB_ASSIGN_OR_RETURN(repo_id, StoredOrSynced(rid, conn, client, clock, c, "repo"));
     }
     FORGEDB_ASSIGN_OR_RETURN(GithubPage page, client.Get(path));
     FORGEDB_ASSIGN_OR_RETURN(Json obj, ParseOnThisThread(page.body));
