@@ -260,7 +260,8 @@ TEST_P(CrawlTest, TokenUsersRepositoriesCarryPermissions) {
 
 TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     fake_.Generate("octo", "big", {});
-    load::LoadSurface surface(tdb().db(), clock_, notifier_, client_.get(), {"s3cret"});
+    load::LoadSurface surface(tdb().db(), clock_, notifier_, client_.get(), {"s3cret"},
+                              book_.get());
     http::Router router;
     router.AddAll(surface.Routes());
     http::ServerOptions sopts;
@@ -296,6 +297,10 @@ TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     EXPECT_EQ(cli.Get("/tasks/status/abc")->status, 400);
     auto inline_ok = cli.Post("/load/repos/octo/big/issues/1?inline=true", auth, "", "text/plain");
     EXPECT_EQ(inline_ok->status, 200) << inline_ok->body;
+    // GitHub's rate-limit picture is copied onto the answer.
+    EXPECT_EQ(inline_ok->get_header_value("X-RateLimit-Limit"), "5000");
+    EXPECT_EQ(inline_ok->get_header_value("X-RateLimit-Remaining"),
+              std::to_string(fake_.Budget(kToken).remaining));
     auto inline_missing =
         cli.Post("/load/repos/octo/big/issues/99999?inline=1", auth, "", "text/plain");
     EXPECT_EQ(inline_missing->status, 404);

@@ -132,7 +132,7 @@ int RunServe(const ServeConfig& config) {
         spdlog::warn("no --api-token: the /load endpoints will refuse every request");
     }
     load::LoadSurface loads(*opened->db, clock, notifier, github_access.client.get(),
-                            {config.api_token});
+                            {config.api_token}, &github_access.book);
     http::Router router;
     router.AddAll(github.Routes());
     router.AddAll(loads.Routes());

@@ -151,13 +151,39 @@ std::string JobStatusJson(const store::JobTree& tree) {
 }
 
 LoadSurface::LoadSurface(store::Database& db, const Clock& clock, queue::Notifier& notifier,
-                         sources::github::GithubClient* client, LoadOptions options)
-    : db_(db), clock_(clock), notifier_(notifier), client_(client), options_(std::move(options)) {}
+                         sources::github::GithubClient* client, LoadOptions options,
+                         sources::github::RateLimitBook* book)
+    : db_(db),
+      clock_(clock),
+      notifier_(notifier),
+      client_(client),
+      options_(std::move(options)),
+      book_(book) {}
+
+void LoadSurface::AddRateHeaders(http::Response& res) {
+    if (book_ == nullptr || client_ == nullptr) return;
+    std::optional<sources::github::Budget> best;
+    for (const auto& token : client_->token_ids()) {
+        auto b = book_->Get(token, "core");
+        if (b && (!best || b->remaining > best->remaining)) best = b;
+    }
+    if (!best) return;
+    auto reset = std::chrono::duration_cast<std::chrono::seconds>(
+                     best->reset_at.time_since_epoch())
+                     .count();
+    res.headers.emplace_back("X-RateLimit-Limit", std::to_string(best->limit));
+    res.headers.emplace_back("X-RateLimit-Remaining", std::to_string(best->remaining));
+    res.headers.emplace_back("X-RateLimit-Reset", std::to_string(reset));
+}
 
 std::vector<http::Route> LoadSurface::Routes() {
     std::vector<http::Route> routes;
     for (const auto& r : kLoadRoutes) {
-        routes.push_back({"POST", r.pattern, [this](const http::Request& q) { return Load(q); }});
+        routes.push_back({"POST", r.pattern, [this](const http::Request& q) {
+                              auto res = Load(q);
+                              if (res.status != 401) AddRateHeaders(res);  // GitHub's, as seen
+                              return res;
+                          }});
     }
     routes.push_back({"GET", "/tasks/status/{id}", [this](const http::Request& q) {
                           return Status(q);

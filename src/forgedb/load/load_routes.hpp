@@ -11,6 +11,7 @@
 #include "forgedb/core/clock.hpp"
 #include "forgedb/http/http.hpp"
 #include "forgedb/queue/job_queue.hpp"
+#include "forgedb/sources/github/rate_limit_book.hpp"
 #include "forgedb/sources/github/rest_client.hpp"
 #include "forgedb/store/database.hpp"
 #include "forgedb/tasks/github_tasks.hpp"
@@ -33,20 +34,25 @@ class LoadSurface {
 public:
     // REQUIRES: every reference outlives the surface. `client` may be null (no GitHub access:
     // inline loads answer 503).
+    // `book` (may be null) gives the rate-limit headers copied onto /load answers.
     LoadSurface(store::Database& db, const Clock& clock, queue::Notifier& notifier,
-                sources::github::GithubClient* client, LoadOptions options);
+                sources::github::GithubClient* client, LoadOptions options,
+                sources::github::RateLimitBook* book = nullptr);
 
     std::vector<http::Route> Routes();
 
 private:
     http::Response Load(const http::Request& req);
     http::Response Status(const http::Request& req);
+    // Adds X-RateLimit-Limit/-Remaining/-Reset of the fullest known "core" budget.
+    void AddRateHeaders(http::Response& res);
 
     store::Database& db_;
     const Clock& clock_;
     queue::Notifier& notifier_;
     sources::github::GithubClient* client_;
     LoadOptions options_;
+    sources::github::RateLimitBook* book_;
 };
 
 // {"id", "status", "progress": {"done", "total", "items"}, "attempts", "error"} of a job tree.
