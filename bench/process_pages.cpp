@@ -2,8 +2,10 @@
 // repository are taken from the fake GitHub without a network, then processed into a fresh
 // SQLite (or PostgreSQL) database one transaction per page, twice (insert, then update).
 //
-//   process_pages [PULLS] [DATABASE_URL]     (defaults: 5000, a temporary SQLite file)
+//   process_pages [PULLS] [DATABASE_URL] [UPDATE_PASSES]   (defaults: 5000, a temporary SQLite
+//                                                          file, 1)
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -43,7 +45,10 @@ int main(int argc, char** argv) {
     auto conn = (*db)->Connect();
     if (!conn || !store::Migrate(**conn)) return std::fprintf(stderr, "cannot open %s\n", url.c_str()), 1;
     SystemClock clock;
-    for (const char* pass : {"insert", "update"}) {
+    int update_passes = argc > 3 ? std::max(1, std::atoi(argv[3])) : 1;
+    std::vector<const char*> passes{"insert"};
+    for (int i = 0; i < update_passes; ++i) passes.push_back("update");
+    for (const char* pass : passes) {
         auto start = std::chrono::steady_clock::now();
         long long items = 0;
         for (const auto& body : pages) {
