@@ -78,20 +78,7 @@ http::Response Invalid(std::string_view message) {
 }
 
 // RFC 3986 percent-encoding of a query value (unreserved characters and ":" kept).
-std::string UrlEncode(std::string_view s) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == ':') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out;
-}
+std::string UrlEncode(std::string_view s) { return obj::PercentEncode(s, ":"); }
 
 // The query string of `query` with `page` replaced (page <= 0: left as is).
 std::string QueryString(const std::multimap<std::string, std::string>& query, long long page) {

@@ -89,11 +89,14 @@ std::string Rng::Hex(int digits) {
     return out;
 }
 
-std::string PathSegment(std::string_view s) {
+std::string PathSegment(std::string_view s) { return PercentEncode(s); }
+
+std::string PercentEncode(std::string_view s, std::string_view keep) {
     static constexpr char kHex[] = "0123456789ABCDEF";
     std::string out;
     for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+            keep.find(static_cast<char>(c)) != std::string_view::npos) {
             out += static_cast<char>(c);
         } else {
             out += '%';
