@@ -41,6 +41,7 @@ public:
     const Value* Find(std::string_view column) const;
     bool Has(std::string_view column) const { return Find(column) != nullptr; }
     const std::vector<Cell>& cells() const { return cells_; }
+    std::vector<Cell>& mutable_cells() { return cells_; }
     bool empty() const { return cells_.empty(); }
 
 private:

@@ -14,8 +14,15 @@ bool IsKey(const model::Table& table, std::string_view column) {
 
 }  // namespace
 
-Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, const model::Row& row) {
+Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, model::Row row) {
+    for (auto k : table.key) {
+        if (!row.Has(k)) {
+            return Unexpected(ErrorCode::kMissingData,
+                              std::string(table.name) + " row lacks key column " + std::string(k));
+        }
+    }
     std::string sql = "INSERT INTO ";
+    sql.reserve(64 * (row.cells().size() + 4));
     sql += table.name;
     sql += " (";
     std::string values;
@@ -23,14 +30,14 @@ Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, const 
     std::vector<model::Value> params;
     params.reserve(row.cells().size());
     bool versioned = false;
-    for (const auto& cell : row.cells()) {
+    for (auto& cell : row.mutable_cells()) {
         if (!params.empty()) {
             sql += ", ";
             values += ", ";
         }
         sql += cell.column;
         values += '?';
-        params.push_back(cell.value);
+        params.push_back(std::move(cell.value));
         if (IsKey(table, cell.column)) continue;
         if (!table.version_column.empty() && cell.column == table.version_column) versioned = true;
         if (!updates.empty()) updates += ", ";
@@ -46,12 +53,6 @@ Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, const 
         } else {
             updates += " = excluded.";
             updates += cell.column;
-        }
-    }
-    for (auto k : table.key) {
-        if (!row.Has(k)) {
-            return Unexpected(ErrorCode::kMissingData,
-                              std::string(table.name) + " row lacks key column " + std::string(k));
         }
     }
     sql += ") VALUES (";

@@ -114,7 +114,7 @@ Status UserRef(Json obj, std::string_view key, std::string_view prefix, Row& row
 
 // True when this exact nested object was already written in the caller's transaction; records it
 // otherwise. The key holds the object's id and its version (updated_at, or its login for the
-// short users that have none).
+// short users that have none; labels, which have neither, add their name, colour and description).
 bool AlreadyWritten(const Context& ctx, std::string_view kind, Json obj) {
     if (ctx.written == nullptr) return false;
     auto id = JsonGetInt(obj, "id");
@@ -126,6 +126,12 @@ bool AlreadyWritten(const Context& ctx, std::string_view kind, Json obj) {
     key += JsonGetString(obj, "updated_at").value_or("");
     key += ':';
     key += JsonGetString(obj, "login").value_or("");
+    key += ':';
+    key += JsonGetString(obj, "name").value_or("");
+    key += ':';
+    key += JsonGetString(obj, "color").value_or("");
+    key += ':';
+    key += JsonGetString(obj, "description").value_or("");
     return !ctx.written->insert(std::move(key)).second;
 }
 
@@ -134,9 +140,8 @@ Status ProcessUsers(const std::vector<Json>& users, const Context& ctx) {
     return Ok();
 }
 
-Result<Processed> Write(const model::Table& table, std::int64_t id, const Row& row,
-                        const Context& ctx) {
-    FORGEDB_ASSIGN_OR_RETURN(auto outcome, store::Upsert(ctx.conn, table, row));
+Result<Processed> Write(const model::Table& table, std::int64_t id, Row& row, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto outcome, store::Upsert(ctx.conn, table, std::move(row)));
     return Processed{id, outcome == store::UpsertOutcome::kStale};
 }
 
@@ -376,6 +381,7 @@ Result<Processed> ProcessRepository(Json repo, const Context& ctx) {
 
 Result<Processed> ProcessLabel(Json label, std::int64_t repo_id, const Context& ctx) {
     FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(label, "label"));
+    if (AlreadyWritten(ctx, "label", label)) return Processed{id, false};
     Row row;
     FORGEDB_TRY(CopyFields(label, kLabelFields, row));
     row.Set("repo_id", repo_id);
@@ -385,6 +391,7 @@ Result<Processed> ProcessLabel(Json label, std::int64_t repo_id, const Context& 
 
 Result<Processed> ProcessMilestone(Json milestone, std::int64_t repo_id, const Context& ctx) {
     FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(milestone, "milestone"));
+    if (AlreadyWritten(ctx, "milestone", milestone)) return Processed{id, false};
     Row row;
     FORGEDB_TRY(CopyFields(milestone, kMilestoneFields, row));
     row.Set("repo_id", repo_id);
