@@ -21,11 +21,7 @@ inline const Table kPullRequestReview{"github_pull_request_review", {"id"}, ""};
 inline const Table kPullRequestReviewComment{
     "github_pull_request_review_comment", {"id"}, "updated_at"};
 
-// Where a row came from; selects the replication stamp column that is written.
-enum class Via { kWebhook, kApi };
-
-inline std::string_view StampColumn(Via via) {
-    return via == Via::kWebhook ? "last_replicated_via_webhook_at" : "last_replicated_via_api_at";
-}
+using model::StampColumn;
+using model::Via;
 
 }  // namespace forgedb::model::github

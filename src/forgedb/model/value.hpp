@@ -57,4 +57,11 @@ struct Table {
     std::string_view version_column;
 };
 
+// Where a replicated row came from; selects the replication stamp column that is written.
+enum class Via { kWebhook, kApi };
+
+inline std::string_view StampColumn(Via via) {
+    return via == Via::kWebhook ? "last_replicated_via_webhook_at" : "last_replicated_via_api_at";
+}
+
 }  // namespace forgedb::model

@@ -6,18 +6,19 @@ Result<bool> InsertDelivery(Connection& conn, const Delivery& d) {
     FORGEDB_ASSIGN_OR_RETURN(
         auto res,
         conn.Query("INSERT INTO webhook_delivery (forge, delivery_id, event, action, received_at, "
-                   "headers, body, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending') "
+                   "headers, body, status, instance) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?) "
                    "ON CONFLICT (forge, delivery_id) DO NOTHING",
                    {d.forge, d.delivery_id, d.event,
                     d.action.empty() ? model::Value{model::Null{}} : model::Value{d.action},
-                    FormatLocalTime(d.received_at), d.headers_json, d.body}));
+                    FormatLocalTime(d.received_at), d.headers_json, d.body,
+                    d.instance.empty() ? model::Value{model::Null{}} : model::Value{d.instance}}));
     return res.affected > 0;
 }
 
 Result<Delivery> LoadDelivery(Connection& conn, const std::string& forge,
                               const std::string& delivery_id) {
     FORGEDB_ASSIGN_OR_RETURN(
-        auto res, conn.Query("SELECT event, action, received_at, headers, body, status, error "
+        auto res, conn.Query("SELECT event, action, received_at, headers, body, status, error, instance "
                              "FROM webhook_delivery WHERE forge = ? AND delivery_id = ?",
                              {forge, delivery_id}));
     if (res.empty()) {
@@ -33,6 +34,7 @@ Result<Delivery> LoadDelivery(Connection& conn, const std::string& forge,
     d.body = res.Text(0, 4);
     d.status = res.Text(0, 5);
     d.error = res.Text(0, 6);
+    d.instance = res.Text(0, 7);
     return d;
 }
 

@@ -12,7 +12,8 @@
 namespace forgedb::store {
 
 struct Delivery {
-    std::string forge;  // "github", ...
+    std::string forge;     // "github", "gerrit", "phabricator"
+    std::string instance;  // the configured instance name ("" for GitHub)
     std::string delivery_id;
     std::string event;
     std::string action;  // "" when the payload has none
