@@ -71,6 +71,102 @@ Status Validate(const GithubConfig& c) {
     return Ok();
 }
 
+namespace {
+
+// "NAME=VALUE" -> {NAME, VALUE}, with NAME checked.
+Result<std::pair<std::string, std::string>> SplitNamed(std::string_view flag, std::string_view text) {
+    auto eq = text.find('=');
+    if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size()) {
+        return Unexpected(ErrorCode::kInvalid, std::string(flag) + " must be NAME=VALUE, got '" +
+                                                   std::string(text) + "'");
+    }
+    std::string name(text.substr(0, eq));
+    bool ok = name.size() <= 64;
+    for (char c : name) {
+        ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_');
+    }
+    if (!ok) {
+        return Unexpected(ErrorCode::kInvalid, std::string(flag) + ": instance name '" + name +
+                                                   "' must be 1-64 of a-z, 0-9, '-', '_'");
+    }
+    return std::pair{name, std::string(text.substr(eq + 1))};
+}
+
+Result<std::string> CheckUrl(std::string_view flag, std::string url) {
+    if (!url.starts_with("http://") && !url.starts_with("https://")) {
+        return Unexpected(ErrorCode::kInvalid,
+                          std::string(flag) + ": '" + url + "' is not an http(s) URL");
+    }
+    while (url.size() > 8 && url.back() == '/') url.pop_back();
+    return url;
+}
+
+// Finds the instance called `name` in `list`, or says which flag named an unknown one.
+template <typename T>
+Result<T*> FindInstance(std::vector<T>& list, std::string_view flag, const std::string& name,
+                        std::string_view forge_flag) {
+    for (auto& i : list) {
+        if (i.name == name) return &i;
+    }
+    return Unexpected(ErrorCode::kInvalid, std::string(flag) + " names '" + name +
+                                               "', which no " + std::string(forge_flag) +
+                                               " NAME=URL defines");
+}
+
+}  // namespace
+
+Result<ForgesConfig> BuildForges(const ForgesFlags& flags) {
+    ForgesConfig out;
+    for (const auto& text : flags.gerrit) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--gerrit", text));
+        if (FindInstance(out.gerrit, "", named.first, "")) {
+            return Unexpected(ErrorCode::kInvalid, "--gerrit " + named.first + " is given twice");
+        }
+        FORGEDB_ASSIGN_OR_RETURN(auto url, CheckUrl("--gerrit", named.second));
+        out.gerrit.push_back({named.first, url, "", "", ""});
+    }
+    for (const auto& text : flags.gerrit_auth) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--gerrit-auth", text));
+        FORGEDB_ASSIGN_OR_RETURN(auto* inst,
+                                 FindInstance(out.gerrit, "--gerrit-auth", named.first, "--gerrit"));
+        auto colon = named.second.find(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == named.second.size()) {
+            return Unexpected(ErrorCode::kInvalid,
+                              "--gerrit-auth must be NAME=USER:PASSWORD-FILE");
+        }
+        inst->username = named.second.substr(0, colon);
+        FORGEDB_ASSIGN_OR_RETURN(inst->password, ReadSecretFile(named.second.substr(colon + 1)));
+    }
+    for (const auto& text : flags.gerrit_webhook_secret) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--gerrit-webhook-secret", text));
+        FORGEDB_ASSIGN_OR_RETURN(auto* inst, FindInstance(out.gerrit, "--gerrit-webhook-secret",
+                                                          named.first, "--gerrit"));
+        FORGEDB_ASSIGN_OR_RETURN(inst->webhook_secret, ReadSecretFile(named.second));
+    }
+    for (const auto& text : flags.phabricator) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--phabricator", text));
+        if (FindInstance(out.phabricator, "", named.first, "")) {
+            return Unexpected(ErrorCode::kInvalid,
+                              "--phabricator " + named.first + " is given twice");
+        }
+        FORGEDB_ASSIGN_OR_RETURN(auto url, CheckUrl("--phabricator", named.second));
+        out.phabricator.push_back({named.first, url, "", ""});
+    }
+    for (const auto& text : flags.phabricator_token) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--phabricator-token", text));
+        FORGEDB_ASSIGN_OR_RETURN(auto* inst, FindInstance(out.phabricator, "--phabricator-token",
+                                                          named.first, "--phabricator"));
+        FORGEDB_ASSIGN_OR_RETURN(inst->token, ReadSecretFile(named.second));
+    }
+    for (const auto& text : flags.phabricator_hook_key) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--phabricator-hook-key", text));
+        FORGEDB_ASSIGN_OR_RETURN(auto* inst, FindInstance(out.phabricator, "--phabricator-hook-key",
+                                                          named.first, "--phabricator"));
+        FORGEDB_ASSIGN_OR_RETURN(inst->hook_key, ReadSecretFile(named.second));
+    }
+    return out;
+}
+
 Status Validate(const ServeConfig& c) {
     FORGEDB_TRY(Validate(c.github));
     if (c.github_webhook_secret.empty() && !c.insecure_accept_unsigned) {

@@ -35,6 +35,44 @@ struct GithubConfig {
 };
 Status Validate(const GithubConfig& config);
 
+// A Gerrit instance: --gerrit NAME=URL, --gerrit-auth NAME=USER:PASSWORD-FILE,
+// --gerrit-webhook-secret NAME=FILE.
+struct GerritInstanceConfig {
+    std::string name;
+    std::string url;  // without a trailing slash
+    std::string username;
+    std::string password;        // read from the file; never logged
+    std::string webhook_secret;  // ?secret= of the event endpoint; "" = none
+};
+
+// A Phabricator instance: --phabricator NAME=URL, --phabricator-token NAME=TOKEN-FILE,
+// --phabricator-hook-key NAME=KEY-FILE.
+struct PhabricatorInstanceConfig {
+    std::string name;
+    std::string url;       // without a trailing slash
+    std::string token;     // Conduit API token; never logged
+    std::string hook_key;  // Herald webhook HMAC key; "" = unsigned calls refused
+};
+
+// The Wikimedia-style forges, shared by serve, work and load.
+struct ForgesConfig {
+    std::vector<GerritInstanceConfig> gerrit;
+    std::vector<PhabricatorInstanceConfig> phabricator;
+};
+
+// The raw flag values, turned into a checked ForgesConfig by BuildForges (which reads the files).
+struct ForgesFlags {
+    std::vector<std::string> gerrit;                  // NAME=URL
+    std::vector<std::string> gerrit_auth;             // NAME=USER:PASSWORD-FILE
+    std::vector<std::string> gerrit_webhook_secret;   // NAME=FILE
+    std::vector<std::string> phabricator;             // NAME=URL
+    std::vector<std::string> phabricator_token;       // NAME=TOKEN-FILE
+    std::vector<std::string> phabricator_hook_key;    // NAME=KEY-FILE
+};
+// Instance names are 1..64 of [a-z0-9_-] and unique per forge; URLs are http(s); every
+// credential names a configured instance.
+Result<ForgesConfig> BuildForges(const ForgesFlags& flags);
+
 struct ServeConfig {
     ListenAddress listen{"127.0.0.1", 8080};
     std::string database = "sqlite:forgedb.db";
@@ -44,6 +82,7 @@ struct ServeConfig {
     int http_threads = 32;
     std::string api_token;  // bearer token of the /load endpoints; empty: they answer 401
     GithubConfig github;
+    ForgesConfig forges;
 };
 
 // Cross-field checks: a secret or the explicit insecure flag; sane worker and thread counts.

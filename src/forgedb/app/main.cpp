@@ -92,6 +92,33 @@ int main(int argc, char** argv) {
             ->capture_default_str();
     };
     add_github(serve);
+
+    // Gerrit and Phabricator instances, shared by serve, work and load.
+    forgedb::app::ForgesFlags forges_flags;
+    auto add_forges = [&](CLI::App* cmd) {
+        cmd->add_option("--gerrit", forges_flags.gerrit,
+                        "Gerrit instance NAME=URL, e.g. wikimedia=https://gerrit.wikimedia.org/r "
+                        "(repeatable)")
+            ->envname("FORGEDB_GERRIT");
+        cmd->add_option("--gerrit-auth", forges_flags.gerrit_auth,
+                        "NAME=USER:PASSWORD-FILE: HTTP credentials of a Gerrit instance "
+                        "(default: anonymous)")
+            ->envname("FORGEDB_GERRIT_AUTH");
+        cmd->add_option("--gerrit-webhook-secret", forges_flags.gerrit_webhook_secret,
+                        "NAME=FILE: secret the Gerrit event endpoint requires as ?secret=")
+            ->envname("FORGEDB_GERRIT_WEBHOOK_SECRET");
+        cmd->add_option("--phabricator", forges_flags.phabricator,
+                        "Phabricator instance NAME=URL, e.g. "
+                        "wikimedia=https://phabricator.wikimedia.org (repeatable)")
+            ->envname("FORGEDB_PHABRICATOR");
+        cmd->add_option("--phabricator-token", forges_flags.phabricator_token,
+                        "NAME=TOKEN-FILE: Conduit API token of a Phabricator instance")
+            ->envname("FORGEDB_PHABRICATOR_TOKEN");
+        cmd->add_option("--phabricator-hook-key", forges_flags.phabricator_hook_key,
+                        "NAME=KEY-FILE: HMAC key of the instance's Herald webhook")
+            ->envname("FORGEDB_PHABRICATOR_HOOK_KEY");
+    };
+    add_forges(serve);
     std::string api_token_file;
     auto* api_token_opt =
         serve->add_option("--api-token", serve_cfg.api_token,
@@ -106,6 +133,7 @@ int main(int argc, char** argv) {
     auto* work = app.add_subcommand("work", "Run job workers only (no HTTP server)");
     add_database(work, work_db);
     add_github(work);
+    add_forges(work);
     work->add_option("--workers", work_workers, "Job workers")
         ->envname("FORGEDB_WORKERS")
         ->capture_default_str();
@@ -124,8 +152,12 @@ int main(int argc, char** argv) {
         "load", "Queue a crawl, as POST /load/PATH does (e.g. repos/OWNER/REPO/pulls)");
     add_database(load, load_db);
     add_github(load);
-    load->add_option("path", load_path, "repos/O/R[/pulls[/N[/files]]|/issues[/N]|/labels[/NAME]|"
-                                        "/milestones[/N]|/hooks[/ID]], user/U[/repos]")
+    add_forges(load);
+    load->add_option("path", load_path,
+                     "repos/O/R[/pulls[/N[/files]]|/issues[/N]|/labels[/NAME]|/milestones[/N]|"
+                     "/hooks[/ID]], user/U[/repos], gerrit/I/changes?q=QUERY, "
+                     "gerrit/I/accounts/U, phabricator/I/tasks?author=U|assigned=U|project=P, "
+                     "phabricator/I/revisions?author=U, phabricator/I/users/U")
         ->required();
     load->add_flag("--children", load_children, "Also crawl what lies below (as the seed did)");
     load->add_option("--state", load_state, "open, closed or all (pulls, issues, milestones)")
@@ -175,10 +207,17 @@ int main(int argc, char** argv) {
         }
         if (auto st = forgedb::app::Validate(github); !st) ConfigError(st.error().message);
     };
-    if (*serve || *work || *load) read_github();
+    forgedb::app::ForgesConfig forges;
+    if (*serve || *work || *load) {
+        read_github();
+        auto built = forgedb::app::BuildForges(forges_flags);
+        if (!built) ConfigError(built.error().message);
+        forges = std::move(built).value();
+    }
 
     if (*serve) {
         serve_cfg.github = github;
+        serve_cfg.forges = forges;
         if (!api_token_file.empty()) {
             auto s = forgedb::app::ReadSecretFile(api_token_file);
             if (!s) ConfigError(s.error().message);
@@ -197,7 +236,7 @@ int main(int argc, char** argv) {
     }
     if (*work) {
         if (work_workers < 1 || work_workers > 256) ConfigError("--workers must be 1..256");
-        return forgedb::app::RunWork(work_db, work_workers, github);
+        return forgedb::app::RunWork(work_db, work_workers, github, forges);
     }
     if (*migrate) return forgedb::app::RunMigrate(migrate_db);
     if (*load) {
@@ -205,7 +244,7 @@ int main(int argc, char** argv) {
             ConfigError("--state must be open, closed or all");
         }
         return forgedb::app::RunLoad(load_db, load_path, load_children, load_state, load_refresh,
-                                     load_wait, github);
+                                     load_wait, github, forges);
     }
     if (*jobs) {
         if (jobs_action != "list" && jobs_id <= 0) ConfigError("jobs " + jobs_action + " needs an ID");

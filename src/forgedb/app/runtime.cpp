@@ -159,7 +159,9 @@ int RunServe(const ServeConfig& config) {
     return 0;
 }
 
-int RunWork(const std::string& database, int workers_count, const GithubConfig& github) {
+int RunWork(const std::string& database, int workers_count, const GithubConfig& github,
+            const ForgesConfig& forges) {
+    (void)forges;
     sigset_t signals = BlockStopSignals();
     int code = 0;
     auto opened = OpenAndMigrate(database, code);
@@ -243,7 +245,9 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
 }
 
 int RunLoad(const std::string& database, const std::string& path, bool children,
-            const std::string& state, bool refresh, bool wait, const GithubConfig& github) {
+            const std::string& state, bool refresh, bool wait, const GithubConfig& github,
+            const ForgesConfig& forges) {
+    (void)forges;
     int code = 0;
     auto opened = OpenAndMigrate(database, code);
     if (!opened) return code;

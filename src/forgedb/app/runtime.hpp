@@ -13,11 +13,14 @@ namespace forgedb::app {
 
 // Each returns the process exit code.
 int RunServe(const ServeConfig& config);
-int RunWork(const std::string& database, int workers, const GithubConfig& github);
-// `forgedb load PATH`: queues the crawl of a load path ("repos/o/r/pulls"); with `wait`, runs
-// workers in this process until the crawl and its children finish, showing progress.
+int RunWork(const std::string& database, int workers, const GithubConfig& github,
+            const ForgesConfig& forges);
+// `forgedb load PATH`: queues the crawl of a load path ("repos/o/r/pulls",
+// "gerrit/wikimedia/changes?q=owner:alice"); with `wait`, runs workers in this process until the
+// crawl and its children finish, showing progress.
 int RunLoad(const std::string& database, const std::string& path, bool children,
-            const std::string& state, bool refresh, bool wait, const GithubConfig& github);
+            const std::string& state, bool refresh, bool wait, const GithubConfig& github,
+            const ForgesConfig& forges);
 // `forgedb jobs list|show ID|retry ID`.
 int RunJobs(const std::string& database, const std::string& action, long long id);
 int RunMigrate(const std::string& database);
