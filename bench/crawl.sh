@@ -11,11 +11,18 @@
 #      pages, taken from the fake without a network, into rows (goal >= 50,000/s on SQLite); the
 #      wall time of the second crawl, which re-processes its cached 304 bodies, is shown too.
 #
-# Environment: PULLS (5000), FORGEDB_BIN, FAKE_BIN, KEEP=1 keeps the temp dir.
+#   4. requests per item of a Gerrit owner's changes (GERRIT_CHANGES, default 3,000:
+#      `forgedb load "gerrit/bench/changes?q=owner:alice" --wait`) and of a Phabricator user's
+#      authored and assigned tasks (PHAB_TASKS, default 3,000 authored), next to their page floors.
+#
+# Environment: PULLS (5000), GERRIT_CHANGES (3000), PHAB_TASKS (3000), FORGEDB_BIN, FAKE_BIN,
+# KEEP=1 keeps the temp dir.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PULLS=${PULLS:-5000}
+GERRIT_CHANGES=${GERRIT_CHANGES:-3000}
+PHAB_TASKS=${PHAB_TASKS:-3000}
 FORGEDB_BIN=${FORGEDB_BIN:-$REPO/build/forgedb}
 FAKE_BIN=${FAKE_BIN:-$REPO/build/forgedb-fake-forge}
 PAGES_BIN=${PAGES_BIN:-$REPO/build/bench/process_pages}
@@ -26,8 +33,10 @@ for tool in curl awk; do command -v $tool >/dev/null || { echo "crawl.sh: needs 
 
 WORK=$(mktemp -d /tmp/forgedb-crawl-bench.XXXXXX)
 FAKE_PID=""
+FAKE2_PID=""
 cleanup() {
   [[ -n $FAKE_PID ]] && kill "$FAKE_PID" 2>/dev/null && wait "$FAKE_PID" 2>/dev/null
+  [[ -n $FAKE2_PID ]] && kill "$FAKE2_PID" 2>/dev/null && wait "$FAKE2_PID" 2>/dev/null
   [[ ${KEEP:-0} == 1 ]] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -88,3 +97,56 @@ awk -v items="$PULLS" -v s="$secs2" 'BEGIN {
          items, s, items / s }'
 echo "pages already fetched (goal >= 50,000 items/s):"
 "$PAGES_BIN" "$PULLS" | sed 's/^/  /'
+
+# ---- Gerrit and Phabricator: requests per item against the page-size floor ----
+"$FAKE_BIN" --listen 127.0.0.1:0 --gerrit-listen 127.0.0.1:0 --gerrit-generate "alice:$GERRIT_CHANGES" \
+  --phabricator-listen 127.0.0.1:0 --phabricator-generate "bob:$PHAB_TASKS" >"$WORK/fake2.log" 2>&1 &
+FAKE2_PID=$!
+for _ in $(seq 100); do
+  GERRIT_URL=$(grep -o 'fake gerrit listening on http://[^ ]*' "$WORK/fake2.log" | awk '{ print $5 }' || true)
+  PHAB_URL=$(grep -o 'fake phabricator listening on http://[^ ]*' "$WORK/fake2.log" | awk '{ print $5 }' || true)
+  [[ -n $GERRIT_URL && -n $PHAB_URL ]] && break
+  sleep 0.1
+done
+[[ -n ${GERRIT_URL:-} && -n ${PHAB_URL:-} ]] || { echo "crawl.sh: the fake Gerrit/Phabricator did not start" >&2; cat "$WORK/fake2.log" >&2; exit 1; }
+GERRIT_ROOT=$(echo "$GERRIT_URL" | grep -o 'http://[0-9.]*:[0-9]*')
+total_of() {  # total_of ROOT_URL -> requests served
+  curl -sf "$1/_fake/stats" | tr ',{}' '\n\n\n' | awk -F: '$1 == "\"total\"" { print $2; exit }'
+}
+DB2="sqlite:$WORK/forges.db"
+echo "bench-token" >"$WORK/phab-token"
+"$FORGEDB_BIN" --log-level warn migrate --database "$DB2"
+forge_load() {  # forge_load PATH -> seconds
+  local start end
+  start=$(date +%s.%N)
+  "$FORGEDB_BIN" --log-level warn load "$1" --database "$DB2" --gerrit "bench=$GERRIT_URL" \
+    --phabricator "bench=$PHAB_URL" --phabricator-token "bench=$WORK/phab-token" --wait \
+    2>>"$WORK/load.log" >/dev/null
+  end=$(date +%s.%N)
+  awk -v a="$start" -v b="$end" 'BEGIN { printf "%.3f", b - a }'
+}
+curl -sf -X DELETE "$GERRIT_ROOT/_fake/stats" >/dev/null
+gsecs=$(forge_load "gerrit/bench/changes?q=owner:alice")
+greq=$(total_of "$GERRIT_ROOT")
+grows=$(sqlite3 "$WORK/forges.db" "SELECT COUNT(*) FROM gerrit_change WHERE owner_username = 'alice'")
+gfloor=$(( (GERRIT_CHANGES + 99) / 100 ))
+awk -v req="$greq" -v items="$grows" -v floor="$gfloor" -v n="$GERRIT_CHANGES" -v s="$gsecs" 'BEGIN {
+  printf "gerrit owner:    %d requests for %d changes (%d generated) = %.4f requests/item; floor %d pages; ratio to floor %.3f; %.2f s\n",
+         req, items, n, req / items, floor, req / floor, s }'
+
+curl -sf -X DELETE "$PHAB_URL/_fake/stats" >/dev/null
+psecs_a=$(forge_load "phabricator/bench/tasks?author=bob")
+preq_a=$(total_of "$PHAB_URL")
+curl -sf -X DELETE "$PHAB_URL/_fake/stats" >/dev/null
+psecs_o=$(forge_load "phabricator/bench/tasks?assigned=bob")
+preq_o=$(total_of "$PHAB_URL")
+read -r authored assigned both < <(sqlite3 -separator ' ' "$WORK/forges.db" "
+  SELECT SUM(t.author_phid = u.phid), SUM(t.owner_phid = u.phid),
+         SUM(t.author_phid = u.phid AND t.owner_phid = u.phid)
+  FROM phabricator_task t JOIN phabricator_user u ON u.instance = t.instance AND u.username = 'bob'")
+pfloor=$(( (authored + 99) / 100 + (assigned + 99) / 100 ))
+awk -v ra="$preq_a" -v ro="$preq_o" -v a="$authored" -v o="$assigned" -v b="$both" -v floor="$pfloor" \
+    -v s="$psecs_a" -v t="$psecs_o" 'BEGIN {
+  items = a + o - b
+  printf "phabricator user: %d + %d requests (authored, assigned; user lookup included) for %d authored + %d assigned tasks (%d distinct) = %.4f requests/item; floor %d pages; ratio to floor %.3f; %.2f s + %.2f s\n",
+         ra, ro, a, o, items, (ra + ro) / items, floor, (ra + ro) / floor, s, t }'

@@ -260,7 +260,7 @@ TEST_P(CrawlTest, TokenUsersRepositoriesCarryPermissions) {
 
 TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     fake_.Generate("octo", "big", {});
-    load::LoadSurface surface(tdb().db(), clock_, notifier_, client_.get(), {"s3cret"},
+    load::LoadSurface surface(tdb().db(), clock_, notifier_, {client_.get(), {}, {}}, {"s3cret"},
                               book_.get());
     http::Router router;
     router.AddAll(surface.Routes());

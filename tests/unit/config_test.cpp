@@ -55,5 +55,63 @@ TEST(Config, UnsignedNeedsExplicitFlag) {
     EXPECT_FALSE(Validate(c));
 }
 
+TEST(Config, ForgeInstances) {
+    auto dir = std::filesystem::temp_directory_path() / "forgedb_forges_test";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "pw") << "gerrit-password\n";
+    std::ofstream(dir / "token") << "api-abc123\n";
+    std::ofstream(dir / "key") << "hook-key\n";
+    ForgesFlags flags;
+    flags.gerrit = {"wikimedia=https://gerrit.wikimedia.org/r/", "other=http://127.0.0.1:9/"};
+    flags.gerrit_auth = {"wikimedia=bot:" + (dir / "pw").string()};
+    flags.phabricator = {"wikimedia=https://phabricator.wikimedia.org"};
+    flags.phabricator_token = {"wikimedia=" + (dir / "token").string()};
+    flags.phabricator_hook_key = {"wikimedia=" + (dir / "key").string()};
+    auto forges = BuildForges(flags);
+    ASSERT_TRUE(forges) << forges.error().message;
+    ASSERT_EQ(forges->gerrit.size(), 2u);
+    EXPECT_EQ(forges->gerrit[0].url, "https://gerrit.wikimedia.org/r");  // trailing slash dropped
+    EXPECT_EQ(forges->gerrit[0].username, "bot");
+    EXPECT_EQ(forges->gerrit[0].password, "gerrit-password");
+    EXPECT_EQ(forges->gerrit[1].username, "");
+    ASSERT_EQ(forges->phabricator.size(), 1u);
+    EXPECT_EQ(forges->phabricator[0].token, "api-abc123");
+    EXPECT_EQ(forges->phabricator[0].hook_key, "hook-key");
+
+    auto fails = [](ForgesFlags f, std::string_view needle) {
+        auto r = BuildForges(f);
+        if (r) return ::testing::AssertionFailure() << "accepted";
+        if (r.error().message.find(needle) == std::string::npos) {
+            return ::testing::AssertionFailure() << r.error().message;
+        }
+        return ::testing::AssertionSuccess();
+    };
+    auto gerrit = [](std::vector<std::string> instances, std::vector<std::string> auth = {}) {
+        ForgesFlags f;
+        f.gerrit = std::move(instances);
+        f.gerrit_auth = std::move(auth);
+        return f;
+    };
+    EXPECT_TRUE(fails(gerrit({"wikimedia"}), "NAME=VALUE"));
+    EXPECT_TRUE(fails(gerrit({"=https://x"}), "NAME=VALUE"));
+    EXPECT_TRUE(fails(gerrit({"Wiki=https://x"}), "instance name"));
+    EXPECT_TRUE(fails(gerrit({"w=ftp://x"}), "not an http(s) URL"));
+    EXPECT_TRUE(fails(gerrit({"w=https://a", "w=https://b"}), "given twice"));
+    EXPECT_TRUE(fails(gerrit({"w=https://a"}, {"v=bot:" + (dir / "pw").string()}), "no --gerrit"));
+    EXPECT_TRUE(fails(gerrit({"w=https://a"}, {"w=bot"}), "USER:PASSWORD-FILE"));
+    EXPECT_TRUE(fails(gerrit({"w=https://a"}, {"w=bot:/nonexistent/pw"}), "cannot read"));
+    ForgesFlags phab;
+    phab.phabricator_token = {"w=" + (dir / "token").string()};
+    EXPECT_TRUE(fails(phab, "no --phabricator"));
+    // A secret never appears in an error message.
+    ForgesFlags bad_url;
+    bad_url.phabricator = {"w=gopher://x"};
+    bad_url.phabricator_token = {"w=" + (dir / "token").string()};
+    auto r = BuildForges(bad_url);
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().message.find("api-abc123"), std::string::npos);
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace forgedb::app

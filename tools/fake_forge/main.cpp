@@ -1,5 +1,7 @@
 // forgedb-fake-forge: serves a FakeGithub until SIGINT or SIGTERM, for demos and benchmarks.
 //   forgedb-fake-forge --listen 127.0.0.1:8900 --generate octo/big:5000 --fixtures DIR
+//   ... --gerrit-listen 127.0.0.1:8901 --gerrit-generate alice:250   (also a FakeGerrit)
+//   ... --phabricator-listen 127.0.0.1:8902 --phabricator-generate alice:250   (a FakeConduit)
 // Faults, budgets and data changes are driven over the control API under /_fake/ (see
 // fake_github.cpp).
 
@@ -7,9 +9,12 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "fake_forge/fake_conduit.hpp"
+#include "fake_forge/fake_gerrit.hpp"
 #include "fake_forge/fake_github.hpp"
 
 namespace {
@@ -47,6 +52,34 @@ bool ParseGenerate(const std::string& text, std::string& owner, std::string& nam
     }
 }
 
+// "USER:N" -> user, count; false when malformed.
+bool ParseGerritGenerate(const std::string& text, std::string& user, int& count) {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+    user = text.substr(0, colon);
+    try {
+        size_t used = 0;
+        count = std::stoi(text.substr(colon + 1), &used);
+        return used == text.size() - colon - 1 && count >= 0;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+// "USER:N" -> user, tasks authored (and as many owned); false when malformed.
+bool ParsePhabricatorGenerate(const std::string& text, std::string& user, int& tasks) {
+    size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
+    user = text.substr(0, colon);
+    try {
+        size_t used = 0;
+        tasks = std::stoi(text.substr(colon + 1), &used);
+        return used == text.size() - colon - 1 && tasks >= 0;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -72,6 +105,23 @@ int main(int argc, char** argv) {
     app.add_option("--seed", seed, "Seed of generated content")->capture_default_str();
     app.add_option("--public-url", options.public_url,
                    "Base of the URLs in Link headers (default: http://HOST:PORT)");
+    // A fake Gerrit next to the fake GitHub, on its own address; its base URL (for
+    // forgedb --gerrit NAME=URL) is http://HOST:PORT/r.
+    std::string gerrit_listen;
+    std::vector<std::string> gerrit_generate;
+    app.add_option("--gerrit-listen", gerrit_listen,
+                   "Also serve a fake Gerrit on HOST:PORT (base URL http://HOST:PORT/r)");
+    app.add_option("--gerrit-generate", gerrit_generate,
+                   "Generate USER:N Gerrit changes owned by USER (repeatable)");
+    // A fake Phabricator (Conduit) on its own address; its base URL (for forgedb --phabricator
+    // NAME=URL) is http://HOST:PORT. Any API token is accepted.
+    std::string phabricator_listen;
+    std::vector<std::string> phabricator_generate;
+    app.add_option("--phabricator-listen", phabricator_listen,
+                   "Also serve a fake Phabricator Conduit API on HOST:PORT");
+    app.add_option("--phabricator-generate", phabricator_generate,
+                   "Generate USER:N Maniphest tasks authored by USER, as many assigned to USER, "
+                   "and N/4 revisions (repeatable)");
     CLI11_PARSE(app, argc, argv);
 
     if (!ParseListen(listen, options.host, options.port)) {
@@ -114,9 +164,67 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::printf("fake forge listening on http://%s:%d\n", options.host.c_str(), fake.port());
+    std::unique_ptr<forgedb::fake::FakeGerrit> gerrit;
+    if (!gerrit_listen.empty() || !gerrit_generate.empty()) {
+        forgedb::fake::FakeGerritOptions gopts;
+        if (gerrit_listen.empty()) gerrit_listen = "127.0.0.1:0";
+        if (!ParseListen(gerrit_listen, gopts.host, gopts.port)) {
+            std::cerr << "--gerrit-listen must be HOST:PORT, got '" << gerrit_listen << "'\n";
+            return 2;
+        }
+        gerrit = std::make_unique<forgedb::fake::FakeGerrit>(gopts);
+        for (const auto& g : gerrit_generate) {
+            std::string user;
+            int count = 0;
+            if (!ParseGerritGenerate(g, user, count)) {
+                std::cerr << "--gerrit-generate must be USER:N, got '" << g << "'\n";
+                return 2;
+            }
+            forgedb::fake::GerritGenerateOptions go;
+            go.seed = seed;
+            gerrit->Generate(user, count, go);
+        }
+        auto gstarted = gerrit->Start();
+        if (!gstarted) {
+            std::cerr << gstarted.error().message << "\n";
+            return 1;
+        }
+        std::printf("fake gerrit listening on %s\n", gerrit->base_url().c_str());
+    }
+    std::unique_ptr<forgedb::fake::FakeConduit> conduit;
+    if (!phabricator_listen.empty() || !phabricator_generate.empty()) {
+        forgedb::fake::FakeConduitOptions copts;
+        if (phabricator_listen.empty()) phabricator_listen = "127.0.0.1:0";
+        if (!ParseListen(phabricator_listen, copts.host, copts.port)) {
+            std::cerr << "--phabricator-listen must be HOST:PORT, got '" << phabricator_listen
+                      << "'\n";
+            return 2;
+        }
+        conduit = std::make_unique<forgedb::fake::FakeConduit>(copts);
+        for (const auto& g : phabricator_generate) {
+            std::string user;
+            int tasks = 0;
+            if (!ParsePhabricatorGenerate(g, user, tasks)) {
+                std::cerr << "--phabricator-generate must be USER:N, got '" << g << "'\n";
+                return 2;
+            }
+            forgedb::fake::PhabricatorGenerateOptions po;
+            po.seed = seed;
+            po.revisions = tasks / 4;
+            conduit->Generate(user, tasks, po);
+        }
+        auto cstarted = conduit->Start();
+        if (!cstarted) {
+            std::cerr << cstarted.error().message << "\n";
+            return 1;
+        }
+        std::printf("fake phabricator listening on %s\n", conduit->base_url().c_str());
+    }
     std::fflush(stdout);
     int sig = 0;
     sigwait(&signals, &sig);
+    if (conduit) conduit->Stop();
+    if (gerrit) gerrit->Stop();
     fake.Stop();
     return 0;
 }

@@ -12,7 +12,14 @@
 
 #include "forgedb/core/clock.hpp"
 #include "forgedb/http/server.hpp"
+#include "forgedb/load/forge_routes.hpp"
 #include "forgedb/load/load_routes.hpp"
+#include "forgedb/replication/gerrit_events.hpp"
+#include "forgedb/replication/phabricator_events.hpp"
+#include "forgedb/sources/gerrit/gerrit_client.hpp"
+#include "forgedb/sources/phabricator/conduit_client.hpp"
+#include "forgedb/tasks/gerrit_tasks.hpp"
+#include "forgedb/tasks/phabricator_tasks.hpp"
 #include "forgedb/sources/http_client.hpp"
 #include "forgedb/sources/github/rest_client.hpp"
 #include "forgedb/store/job_store.hpp"
@@ -96,9 +103,51 @@ struct GithubAccess {
     std::unique_ptr<sources::github::GithubClient> client;
 };
 
-void BuildRegistry(tasks::TaskRegistry& registry, GithubAccess* github) {
+// Clients of the configured Gerrit and Phabricator instances. Owns what it builds.
+struct WikimediaAccess {
+    WikimediaAccess(const Clock& clock, const ForgesConfig& config)
+        : http(sources::MakeCurlHttpClient()) {
+        for (const auto& g : config.gerrit) {
+            gerrit.push_back(std::make_unique<sources::gerrit::GerritClient>(
+                *http, clock,
+                sources::gerrit::Instance{g.name, g.url, g.username, g.password}));
+            spdlog::info("Gerrit instance {} at {}{}", g.name, g.url,
+                         g.username.empty() ? " (anonymous)" : " as " + g.username);
+        }
+        for (const auto& p : config.phabricator) {
+            phabricator.push_back(std::make_unique<sources::phabricator::ConduitClient>(
+                *http, clock, sources::phabricator::Instance{p.name, p.url, p.token}));
+            spdlog::info("Phabricator instance {} at {}{}", p.name, p.url,
+                         p.token.empty() ? " (no Conduit token)" : "");
+        }
+    }
+    std::map<std::string, sources::gerrit::GerritClient*> GerritClients() const {
+        std::map<std::string, sources::gerrit::GerritClient*> out;
+        for (const auto& c : gerrit) out[c->instance().name] = c.get();
+        return out;
+    }
+    std::map<std::string, sources::phabricator::ConduitClient*> PhabricatorClients() const {
+        std::map<std::string, sources::phabricator::ConduitClient*> out;
+        for (const auto& c : phabricator) out[c->instance().name] = c.get();
+        return out;
+    }
+    std::unique_ptr<sources::HttpClient> http;
+    std::vector<std::unique_ptr<sources::gerrit::GerritClient>> gerrit;
+    std::vector<std::unique_ptr<sources::phabricator::ConduitClient>> phabricator;
+};
+
+void BuildRegistry(tasks::TaskRegistry& registry, GithubAccess* github,
+                   WikimediaAccess* wikimedia) {
     tasks::RegisterDeliveryTasks(registry);
     if (github != nullptr) tasks::RegisterGithubTasks(registry, *github->client);
+    if (wikimedia != nullptr) {
+        tasks::RegisterGerritTasks(registry, wikimedia->GerritClients());
+        tasks::RegisterPhabricatorTasks(registry, wikimedia->PhabricatorClients());
+    }
+}
+
+load::ForgeClients Clients(GithubAccess& github, WikimediaAccess& wikimedia) {
+    return {github.client.get(), wikimedia.GerritClients(), wikimedia.PhabricatorClients()};
 }
 
 }  // namespace
@@ -115,8 +164,9 @@ int RunServe(const ServeConfig& config) {
     SystemClock clock;
     queue::Notifier notifier;
     GithubAccess github_access(*opened->db, clock, config.github);
+    WikimediaAccess wikimedia(clock, config.forges);
     tasks::TaskRegistry registry;
-    BuildRegistry(registry, &github_access);
+    BuildRegistry(registry, &github_access, &wikimedia);
     queue::WorkerOptions wopts;
     wopts.threads = config.workers;
     wopts.lease = std::chrono::seconds(config.github.lease_seconds);
@@ -131,10 +181,19 @@ int RunServe(const ServeConfig& config) {
     if (config.api_token.empty()) {
         spdlog::warn("no --api-token: the /load endpoints will refuse every request");
     }
-    load::LoadSurface loads(*opened->db, clock, notifier, github_access.client.get(),
+    std::map<std::string, std::string> gerrit_secrets;
+    for (const auto& g : config.forges.gerrit) gerrit_secrets[g.name] = g.webhook_secret;
+    replication::GerritEvents gerrit_events(log, clock, gerrit_secrets);
+    std::map<std::string, std::string> hook_keys;
+    for (const auto& p : config.forges.phabricator) hook_keys[p.name] = p.hook_key;
+    replication::PhabricatorEvents phabricator_events(log, clock, hook_keys,
+                                                      config.insecure_accept_unsigned);
+    load::LoadSurface loads(*opened->db, clock, notifier, Clients(github_access, wikimedia),
                             {config.api_token}, &github_access.book);
     http::Router router;
     router.AddAll(github.Routes());
+    router.AddAll(gerrit_events.Routes());
+    router.AddAll(phabricator_events.Routes());
     router.AddAll(loads.Routes());
     router.Add({"GET", "/healthz", [](const http::Request&) {
                     return http::Response::Json(200, "{\"status\":\"ok\"}");
@@ -161,7 +220,6 @@ int RunServe(const ServeConfig& config) {
 
 int RunWork(const std::string& database, int workers_count, const GithubConfig& github,
             const ForgesConfig& forges) {
-    (void)forges;
     sigset_t signals = BlockStopSignals();
     int code = 0;
     auto opened = OpenAndMigrate(database, code);
@@ -169,8 +227,9 @@ int RunWork(const std::string& database, int workers_count, const GithubConfig& 
     SystemClock clock;
     queue::Notifier notifier;
     GithubAccess github_access(*opened->db, clock, github);
+    WikimediaAccess wikimedia(clock, forges);
     tasks::TaskRegistry registry;
-    BuildRegistry(registry, &github_access);
+    BuildRegistry(registry, &github_access, &wikimedia);
     queue::WorkerOptions wopts;
     wopts.threads = workers_count;
     wopts.lease = std::chrono::seconds(github.lease_seconds);
@@ -199,7 +258,7 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
     auto& conn = *opened->conn;
     SystemClock clock;
     tasks::TaskRegistry registry;
-    BuildRegistry(registry, nullptr);  // replays write rows; follow-up crawls are not re-run
+    BuildRegistry(registry, nullptr, nullptr);  // replays write rows; follow-ups are not re-run
     store::DeliveryFilter filter;
     filter.since = since;
     filter.event = std::move(event);
@@ -247,41 +306,43 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
 int RunLoad(const std::string& database, const std::string& path, bool children,
             const std::string& state, bool refresh, bool wait, const GithubConfig& github,
             const ForgesConfig& forges) {
-    (void)forges;
     int code = 0;
     auto opened = OpenAndMigrate(database, code);
     if (!opened) return code;
-    std::multimap<std::string, std::string> query{{"children", children ? "true" : "false"},
-                                                  {"state", state},
-                                                  {"refresh", refresh ? "true" : "false"}};
-    std::string full = path;
-    while (!full.empty() && full.front() == '/') full.erase(0, 1);
-    if (full.starts_with("load/")) full.erase(0, 5);
-    auto crawl = load::CrawlForPath("/load/" + full, query);
-    if (!crawl) {
-        std::fprintf(stderr, "forgedb: %s\n", crawl.error().message.c_str());
+    auto split = load::SplitLoadPath(path);
+    if (!split) {
+        std::fprintf(stderr, "forgedb: %s\n", split.error().message.c_str());
         return kExitConfig;
     }
+    auto& [load_path, query] = *split;
+    // The CLI's flags become the route's query parameters (GitHub routes only take them).
+    if (!load_path.starts_with("/load/gerrit/") && !load_path.starts_with("/load/phabricator/")) {
+        query.emplace("children", children ? "true" : "false");
+        query.emplace("state", state);
+        query.emplace("refresh", refresh ? "true" : "false");
+    }
     SystemClock clock;
+    GithubAccess github_access(*opened->db, clock, github);
+    WikimediaAccess wikimedia(clock, forges);
+    auto plan = load::PlanForPath(load_path, query, Clients(github_access, wikimedia));
+    if (!plan) {
+        std::fprintf(stderr, "forgedb: %s\n", plan.error().message.c_str());
+        return kExitConfig;
+    }
     queue::JobQueue queue(*opened->conn, clock);
-    store::NewJob job;
-    job.kind = crawl->kind;
-    job.args = crawl->ArgsJson();
-    job.unique_key = crawl->UniqueKey();
-    auto inserted = queue.Enqueue(std::move(job));
+    auto inserted = queue.Enqueue(plan->job);
     if (!inserted) {
         spdlog::error("{}", inserted.error().ToString());
         return kExitRuntime;
     }
     std::printf("%s job %lld: %s\n", inserted->created ? "queued" : "already queued",
-                static_cast<long long>(inserted->id), crawl->UniqueKey().c_str());
+                static_cast<long long>(inserted->id), plan->job.unique_key.value_or("").c_str());
     if (!wait) return 0;
     sigset_t signals = BlockStopSignals();
     (void)signals;
     queue::Notifier notifier;
-    GithubAccess github_access(*opened->db, clock, github);
     tasks::TaskRegistry registry;
-    BuildRegistry(registry, &github_access);
+    BuildRegistry(registry, &github_access, &wikimedia);
     queue::WorkerOptions wopts;
     wopts.threads = 2;
     wopts.lower_priority = false;

@@ -105,4 +105,11 @@ std::string Format(Timestamp t, bool micros) {
 std::string FormatForgeTime(Timestamp t) { return Format(t, false); }
 std::string FormatLocalTime(Timestamp t) { return Format(t, true); }
 
+std::string FormatGerritTime(Timestamp t) {
+    std::string out = Format(t, true);  // YYYY-MM-DDThh:mm:ss.ffffffZ
+    out[10] = ' ';
+    out.pop_back();
+    return out + "000";
+}
+
 }  // namespace forgedb

@@ -26,4 +26,7 @@ std::string FormatForgeTime(Timestamp t);
 // job times). Fixed width, so the text sorts in time order.
 std::string FormatLocalTime(Timestamp t);
 
+// "YYYY-MM-DD hh:mm:ss.nnnnnnnnn": Gerrit's REST form (UTC, no zone, nanosecond digits).
+std::string FormatGerritTime(Timestamp t);
+
 }  // namespace forgedb

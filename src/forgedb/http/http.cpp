@@ -62,6 +62,54 @@ std::optional<std::string_view> Request::Query(std::string_view name) const {
     return std::string_view(it->second);
 }
 
+namespace {
+
+// Decodes one form component: '+' is a space, %XX a byte. nullopt on a bad escape.
+std::optional<std::string> DecodeComponent(std::string_view v) {
+    auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(v.size());
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '+') {
+            out += ' ';
+        } else if (v[i] == '%') {
+            if (i + 2 >= v.size()) return std::nullopt;
+            int hi = hex(v[i + 1]), lo = hex(v[i + 2]);
+            if (hi < 0 || lo < 0) return std::nullopt;
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+        } else {
+            out += v[i];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::optional<std::multimap<std::string, std::string>> ParseForm(std::string_view body) {
+    std::multimap<std::string, std::string> out;
+    size_t pos = 0;
+    while (pos < body.size()) {
+        size_t amp = body.find('&', pos);
+        if (amp == std::string_view::npos) amp = body.size();
+        std::string_view pair = body.substr(pos, amp - pos);
+        pos = amp + 1;
+        if (pair.empty()) continue;
+        size_t eq = pair.find('=');
+        auto key = DecodeComponent(pair.substr(0, eq));
+        auto value = DecodeComponent(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+        if (!key || !value) return std::nullopt;
+        out.emplace(std::move(*key), std::move(*value));
+    }
+    return out;
+}
+
 std::optional<std::string> FormValue(std::string_view body, std::string_view name) {
     size_t pos = 0;
     while (pos <= body.size()) {
@@ -70,28 +118,7 @@ std::optional<std::string> FormValue(std::string_view body, std::string_view nam
         std::string_view pair = body.substr(pos, amp - pos);
         size_t eq = pair.find('=');
         if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-            std::string out;
-            std::string_view v = pair.substr(eq + 1);
-            for (size_t i = 0; i < v.size(); ++i) {
-                if (v[i] == '+') {
-                    out += ' ';
-                } else if (v[i] == '%') {
-                    auto hex = [](char c) -> int {
-                        if (c >= '0' && c <= '9') return c - '0';
-                        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-                        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-                        return -1;
-                    };
-                    if (i + 2 >= v.size()) return std::nullopt;
-                    int hi = hex(v[i + 1]), lo = hex(v[i + 2]);
-                    if (hi < 0 || lo < 0) return std::nullopt;
-                    out += static_cast<char>(hi * 16 + lo);
-                    i += 2;
-                } else {
-                    out += v[i];
-                }
-            }
-            return out;
+            return DecodeComponent(pair.substr(eq + 1));
         }
         pos = amp + 1;
     }

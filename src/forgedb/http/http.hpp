@@ -68,6 +68,9 @@ private:
 // The value of `name` in an application/x-www-form-urlencoded body, decoded; nullopt if absent
 // or badly encoded.
 std::optional<std::string> FormValue(std::string_view body, std::string_view name);
+// Every pair of an application/x-www-form-urlencoded body (or URL query), decoded; nullopt if
+// an escape is bad.
+std::optional<std::multimap<std::string, std::string>> ParseForm(std::string_view body);
 
 // JSON string literal of s (quotes included).
 std::string JsonQuote(std::string_view s);

@@ -151,19 +151,19 @@ std::string JobStatusJson(const store::JobTree& tree) {
 }
 
 LoadSurface::LoadSurface(store::Database& db, const Clock& clock, queue::Notifier& notifier,
-                         sources::github::GithubClient* client, LoadOptions options,
+                         ForgeClients clients, LoadOptions options,
                          sources::github::RateLimitBook* book)
     : db_(db),
       clock_(clock),
       notifier_(notifier),
-      client_(client),
+      clients_(std::move(clients)),
       options_(std::move(options)),
       book_(book) {}
 
 void LoadSurface::AddRateHeaders(http::Response& res) {
-    if (book_ == nullptr || client_ == nullptr) return;
+    if (book_ == nullptr || clients_.github == nullptr) return;
     std::optional<sources::github::Budget> best;
-    for (const auto& token : client_->token_ids()) {
+    for (const auto& token : clients_.github->token_ids()) {
         auto b = book_->Get(token, "core");
         if (b && (!best || b->remaining > best->remaining)) best = b;
     }
@@ -185,6 +185,9 @@ std::vector<http::Route> LoadSurface::Routes() {
                               return res;
                           }});
     }
+    for (const auto& pattern : ForgeRoutePatterns()) {
+        routes.push_back({"POST", pattern, [this](const http::Request& q) { return Load(q); }});
+    }
     routes.push_back({"GET", "/tasks/status/{id}", [this](const http::Request& q) {
                           return Status(q);
                       }});
@@ -201,28 +204,25 @@ http::Response LoadSurface::Load(const http::Request& req) {
         res.headers.emplace_back("WWW-Authenticate", "Bearer");
         return res;
     }
-    auto crawl = CrawlForPath(req.path, req.query);
-    if (!crawl) return ErrorResponse(crawl.error());
+    auto plan = PlanForPath(req.path, req.query, clients_);
+    if (!plan) return ErrorResponse(plan.error());
     auto inline_flag = ParseFlag("inline", req.Query("inline"), false);
     if (!inline_flag) return ErrorResponse(inline_flag.error());
     auto conn = db_.Connect();
     if (!conn) return ErrorResponse(conn.error());
     if (*inline_flag) {
-        if (crawl->kind != tasks::kGithubSyncJob) {
+        if (!plan->single) {
             return http::Response::Error(400, "inline is only for single objects, not lists");
         }
-        if (client_ == nullptr) return http::Response::Error(503, "GitHub access is not configured");
-        auto st = tasks::RunGithubSyncNow(**conn, *client_, clock_, *crawl);
+        if (!plan->run_now) {
+            return http::Response::Error(503, "access to this forge is not configured");
+        }
+        auto st = plan->run_now(**conn, clock_);
         if (!st) return ErrorResponse(st.error());
-        if (!crawl->children) return http::Response::Message(200, "success");
-        crawl->children = true;  // the object is loaded; its children go to the queue below
+        if (!plan->queue_after_inline) return http::Response::Message(200, "success");
     }
     queue::JobQueue queue(**conn, clock_);
-    store::NewJob job;
-    job.kind = crawl->kind;
-    job.args = crawl->ArgsJson();
-    job.unique_key = crawl->UniqueKey();
-    auto inserted = queue.Enqueue(std::move(job));
+    auto inserted = queue.Enqueue(plan->job);
     if (!inserted) return ErrorResponse(inserted.error());
     notifier_.Notify();
     std::string id = std::to_string(inserted->id);

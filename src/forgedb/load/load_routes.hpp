@@ -10,6 +10,7 @@
 
 #include "forgedb/core/clock.hpp"
 #include "forgedb/http/http.hpp"
+#include "forgedb/load/forge_routes.hpp"
 #include "forgedb/queue/job_queue.hpp"
 #include "forgedb/sources/github/rate_limit_book.hpp"
 #include "forgedb/sources/github/rest_client.hpp"
@@ -32,11 +33,11 @@ Result<tasks::GithubCrawl> CrawlForPath(const std::string& path,
 
 class LoadSurface {
 public:
-    // REQUIRES: every reference outlives the surface. `client` may be null (no GitHub access:
-    // inline loads answer 503).
-    // `book` (may be null) gives the rate-limit headers copied onto /load answers.
+    // REQUIRES: every reference and client outlives the surface. A forge without a client
+    // answers 404 for its instances (Gerrit, Phabricator) or 503 for inline loads (GitHub).
+    // `book` (may be null) gives GitHub's rate-limit headers copied onto /load answers.
     LoadSurface(store::Database& db, const Clock& clock, queue::Notifier& notifier,
-                sources::github::GithubClient* client, LoadOptions options,
+                ForgeClients clients, LoadOptions options,
                 sources::github::RateLimitBook* book = nullptr);
 
     std::vector<http::Route> Routes();
@@ -50,7 +51,7 @@ private:
     store::Database& db_;
     const Clock& clock_;
     queue::Notifier& notifier_;
-    sources::github::GithubClient* client_;
+    ForgeClients clients_;
     LoadOptions options_;
     sources::github::RateLimitBook* book_;
 };

@@ -8,12 +8,32 @@
 #include "forgedb/core/json.hpp"
 #include "forgedb/process/github/events.hpp"
 #include "forgedb/store/delivery_store.hpp"
+#include "forgedb/tasks/gerrit_tasks.hpp"
 #include "forgedb/tasks/github_tasks.hpp"
+#include "forgedb/tasks/phabricator_tasks.hpp"
 
 namespace forgedb::tasks {
 namespace {
 
 constexpr const char* kGithub = "github";
+constexpr const char* kGerrit = "gerrit";
+constexpr const char* kPhabricator = "phabricator";
+
+bool KnownForge(const std::string& forge) {
+    return forge == kGithub || forge == kGerrit || forge == kPhabricator;
+}
+
+// Processes one pending delivery of any forge and records its outcome.
+Result<std::string> ProcessDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
+                                    const store::Delivery& d) {
+    if (d.forge == kGithub) return ProcessGithubDelivery(queue, registry, d.delivery_id);
+    FORGEDB_ASSIGN_OR_RETURN(auto status, d.forge == kGerrit
+                                              ? ProcessGerritDelivery(queue, d)
+                                              : ProcessPhabricatorDelivery(queue, d));
+    FORGEDB_TRY(store::SetDeliveryOutcome(queue.connection(), d.forge, d.delivery_id, status, "",
+                                          queue.clock().Now()));
+    return status;
+}
 // Deliveries processed per transaction. Small, so that webhook intake, which shares SQLite's single
 // write lock, never waits long behind processing.
 constexpr size_t kChunk = 4;
@@ -21,14 +41,14 @@ constexpr size_t kChunk = 4;
 // Processes the still-pending deliveries among `ids` in one transaction, each under a savepoint.
 // When `finish` is set, the job's completion commits with them.
 Status ProcessChunk(queue::JobContext& ctx, const TaskRegistry& registry,
-                    const std::vector<std::string>& ids, bool finish) {
+                    const std::string& forge, const std::vector<std::string>& ids, bool finish) {
     auto& conn = ctx.queue.connection();
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
     for (const auto& id : ids) {
-        FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(conn, kGithub, id));
+        FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(conn, forge, id));
         if (d.status != "pending") continue;  // done by an earlier attempt or by a replay
         FORGEDB_TRY(store::Savepoint(conn, "delivery"));
-        auto status = ProcessGithubDelivery(ctx.queue, registry, id);
+        auto status = ProcessDelivery(ctx.queue, registry, d);
         if (status) {
             FORGEDB_TRY(store::ReleaseSavepoint(conn, "delivery"));
             continue;
@@ -39,7 +59,7 @@ Status ProcessChunk(queue::JobContext& ctx, const TaskRegistry& registry,
         std::string error = status.error().ToString();
         spdlog::warn("delivery {} failed: {}", id, error);
         FORGEDB_TRY(
-            store::SetDeliveryOutcome(conn, kGithub, id, "failed", error, ctx.queue.clock().Now()));
+            store::SetDeliveryOutcome(conn, forge, id, "failed", error, ctx.queue.clock().Now()));
     }
     if (finish) {
         FORGEDB_TRY(ctx.queue.Succeed(ctx.job.id));
@@ -85,7 +105,7 @@ void RegisterDeliveryTasks(TaskRegistry& registry) {
     registry.Register(kDeliveriesJob, [&registry](queue::JobContext& ctx) -> Status {
         auto args = nlohmann::json::parse(ctx.job.args, nullptr, false);
         if (args.is_discarded() || !args.contains("delivery_ids") ||
-            !args["delivery_ids"].is_array() || args.value("forge", "") != kGithub) {
+            !args["delivery_ids"].is_array() || !KnownForge(args.value("forge", ""))) {
             return Unexpected(ErrorCode::kInvalid, "bad arguments: " + ctx.job.args);
         }
         std::vector<std::string> ids;
@@ -97,7 +117,9 @@ void RegisterDeliveryTasks(TaskRegistry& registry) {
             size_t end = std::min(ids.size(), i + kChunk);
             std::vector<std::string> chunk(ids.begin() + static_cast<long>(std::min(i, ids.size())),
                                            ids.begin() + static_cast<long>(end));
-            FORGEDB_TRY(ProcessChunk(ctx, registry, chunk, end == ids.size()));
+            FORGEDB_TRY(
+                ProcessChunk(ctx, registry, args["forge"].get<std::string>(), chunk,
+                             end == ids.size()));
         }
         return Ok();
     });

@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/result.hpp"
@@ -42,6 +43,14 @@ struct GerritClientOptions {
 // Removes a leading ")]}'" line if present (some recorded bodies have it stripped already).
 std::string_view StripXssiPrefix(std::string_view body);
 
+// RFC 3986 percent-encoding of a query value: unreserved characters and ':' are kept, a space
+// becomes %20 (Gerrit reads '+' as a space too, but %20 is unambiguous).
+std::string EncodeQueryValue(std::string_view value);
+
+// Reads a /changes/ answer (XSSI prefix optional): a JSON array of ChangeInfo objects.
+// kInvalid when it is not one.
+Result<ChangesPage> ParseChangesPage(std::string_view body);
+
 class GerritClient {
 public:
     // REQUIRES: http and clock outlive the client.
@@ -59,8 +68,12 @@ public:
     // kNotFound if none.
     Result<std::string> FindAccount(std::string_view username);
 
+    // The URL that QueryChanges requests (with "/a" after the base URL when authenticated).
+    std::string ChangesUrl(std::string_view query, int start) const;
+
 private:
     Result<std::string> Get(const std::string& path_and_query);
+    std::string Redact(std::string text) const;
 
     HttpClient& http_;
     const Clock& clock_;

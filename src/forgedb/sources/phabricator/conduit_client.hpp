@@ -10,6 +10,7 @@
 // kNotFound; 5xx and transport failures -> kTransient; a body that is not a Conduit envelope ->
 // kInvalid.
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,19 @@ struct Instance {
 
 // Form fields in PHP's nested syntax, e.g. {"constraints[authorPHIDs][0]", "PHID-USER-x"}.
 using Params = std::vector<std::pair<std::string, std::string>>;
+
+// The application/x-www-form-urlencoded text of `params`, in order: names and values are
+// percent-encoded (RFC 3986 unreserved characters kept, brackets and spaces escaped).
+std::string EncodeForm(const Params& params);
+
+// The shortest wait before retrying after a rate limit (Phabricator sends no reset time).
+inline constexpr std::chrono::seconds kMinRateLimitWait{60};
+
+// Checks one Conduit answer of `method` from `instance` (`token`, when given, is masked in
+// messages) and maps it to the errors listed above; `now` dates retry_at. Success means HTTP
+// 2xx and a JSON object whose error_code is null, whatever its `result` (null included).
+Status CheckConduitResponse(const Instance& instance, std::string_view method,
+                            const HttpResponse& response, Timestamp now);
 
 class ConduitClient {
 public:

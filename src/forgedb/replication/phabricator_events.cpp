@@ -1,0 +1,107 @@
+#include "forgedb/replication/phabricator_events.hpp"
+
+#include <cctype>
+#include <nlohmann/json.hpp>
+
+#include "forgedb/core/crypto.hpp"
+#include "forgedb/core/json.hpp"
+
+namespace forgedb::replication {
+namespace {
+
+constexpr std::string_view kSignatureHeader = "X-Phabricator-Webhook-Signature";
+
+// Headers kept on the log row (the ones that describe the call, not the connection).
+bool KeepHeader(std::string_view name) {
+    auto starts = [&](std::string_view prefix) {
+        if (name.size() < prefix.size()) return false;
+        for (size_t i = 0; i < prefix.size(); ++i) {
+            if (std::tolower(static_cast<unsigned char>(name[i])) != prefix[i]) return false;
+        }
+        return true;
+    };
+    return starts("x-phabricator-") || starts("user-agent") || starts("content-type");
+}
+
+}  // namespace
+
+bool VerifyPhabricatorSignature(std::string_view key, std::string_view body,
+                                std::string_view header_value) {
+    while (!header_value.empty() && header_value.back() == ' ') header_value.remove_suffix(1);
+    while (!header_value.empty() && header_value.front() == ' ') header_value.remove_prefix(1);
+    std::string got(header_value);
+    for (auto& c : got) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ConstantTimeEquals(HmacSha256Hex(key, body), got);
+}
+
+PhabricatorEvents::PhabricatorEvents(DeliveryLog& log, const Clock& clock,
+                                     std::map<std::string, std::string> hook_keys,
+                                     bool insecure_unsigned)
+    : log_(log),
+      clock_(clock),
+      hook_keys_(std::move(hook_keys)),
+      insecure_unsigned_(insecure_unsigned) {}
+
+std::vector<http::Route> PhabricatorEvents::Routes() {
+    return {{"POST", "/replication/phabricator/{instance}",
+             [this](const http::Request& r) { return Handle(r); }}};
+}
+
+http::Response PhabricatorEvents::Handle(const http::Request& req) {
+    // 1. The instance must be configured.
+    auto named = req.params.find("instance");
+    if (named == req.params.end()) return http::Response::Error(404, "no instance in the path");
+    const std::string& instance = named->second;
+    auto key = hook_keys_.find(instance);
+    if (key == hook_keys_.end()) {
+        return http::Response::Error(404, "no Phabricator instance '" + instance + "'");
+    }
+    // 2. Signature (the size limit is the server's: 413).
+    if (!key->second.empty()) {
+        auto sig = req.Header(kSignatureHeader);
+        if (!sig) return http::Response::Error(401, "missing X-Phabricator-Webhook-Signature");
+        if (!VerifyPhabricatorSignature(key->second, req.body, *sig)) {
+            return http::Response::Error(401, "bad signature");
+        }
+    } else if (!insecure_unsigned_) {
+        return http::Response::Error(
+            401, "no hook key is configured for '" + instance + "': unsigned calls are refused");
+    }
+    // 3. A Herald call: {"object": {"type", "phid"}, ...}.
+    auto doc = ParseOnThisThread(req.body);
+    if (!doc) return http::Response::Error(400, "no payload: " + doc.error().message);
+    if (!doc->is_object()) return http::Response::Error(400, "payload is not a JSON object");
+    auto object = JsonGet(*doc, "object");
+    if (!object || !object->is_object()) {
+        return http::Response::Error(400, "payload has no 'object' object");
+    }
+    auto phid = JsonGetString(*object, "phid");
+    auto type = JsonGetString(*object, "type");
+    if (!phid || phid->empty()) return http::Response::Error(400, "object.phid is missing");
+    if (!type || type->empty()) return http::Response::Error(400, "object.type is missing");
+    // 4. Log durably before answering. Herald sends no delivery id: a call is named by its body,
+    // so a repeated identical call is a duplicate.
+    store::Delivery d;
+    d.forge = "phabricator";
+    d.instance = instance;
+    d.delivery_id = Sha256Hex(req.body);
+    d.event = *type;
+    d.received_at = clock_.Now();
+    nlohmann::json headers = nlohmann::json::object();
+    for (const auto& [k, v] : req.headers) {
+        if (KeepHeader(k)) headers[k] = v;
+    }
+    d.headers_json = headers.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    d.body = std::string(req.body);
+    auto logged = log_.Log(std::move(d));
+    if (!logged) {
+        auto res = http::Response::Error(503, "could not log the call; please retry");
+        res.headers.emplace_back("Retry-After", "5");
+        return res;
+    }
+    if (*logged == LogOutcome::kDuplicate) return http::Response::Message(200, "duplicate");
+    // 5. A job refreshes the object it names, after this answer.
+    return http::Response::Message(202, "queued");
+}
+
+}  // namespace forgedb::replication

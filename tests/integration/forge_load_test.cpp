@@ -1,0 +1,192 @@
+// The Gerrit and Phabricator load routes over real HTTP, on both backends: paths and parameters
+// are checked strictly, unknown instances are 404, crawls are queued and reported like GitHub's,
+// single objects load inline, and the CLI's form of a load path is parsed the same way.
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "fake_conduit.hpp"
+#include "fake_gerrit.hpp"
+#include "forgedb/http/server.hpp"
+#include "forgedb/load/forge_routes.hpp"
+#include "forgedb/load/load_routes.hpp"
+#include "forgedb/queue/worker_pool.hpp"
+#include "forgedb/sources/http_client.hpp"
+#include "forgedb/store/job_store.hpp"
+#include "forgedb/tasks/gerrit_tasks.hpp"
+#include "forgedb/tasks/phabricator_tasks.hpp"
+#include "forgedb/tasks/process_delivery.hpp"
+#include "support/test_support.hpp"
+
+namespace forgedb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+class ForgeLoadTest : public BackendTest {
+protected:
+    void SetUp() override {
+        BackendTest::SetUp();
+        if (!tdb_) return;
+        ASSERT_TRUE(gerrit_fake_.Start());
+        ASSERT_TRUE(conduit_fake_.Start());
+        http_ = sources::MakeCurlHttpClient();
+        gerrit_ = std::make_unique<sources::gerrit::GerritClient>(
+            *http_, clock_, sources::gerrit::Instance{"wm", gerrit_fake_.base_url(), "", ""});
+        conduit_ = std::make_unique<sources::phabricator::ConduitClient>(
+            *http_, clock_,
+            sources::phabricator::Instance{"wm", conduit_fake_.base_url(), "api-token"});
+        tasks::RegisterDeliveryTasks(registry_);
+        tasks::RegisterGerritTasks(registry_, {{"wm", gerrit_.get()}});
+        tasks::RegisterPhabricatorTasks(registry_, {{"wm", conduit_.get()}});
+        queue::WorkerOptions wopts;
+        wopts.threads = 0;
+        wopts.retry = queue::RetryPolicy{10ms, 100ms};
+        workers_ = std::make_unique<queue::WorkerPool>(
+            tdb().db(), clock_, notifier_,
+            [this](queue::JobContext& c) { return registry_.Run(c); }, wopts);
+        surface_ = std::make_unique<load::LoadSurface>(
+            tdb().db(), clock_, notifier_,
+            load::ForgeClients{nullptr, {{"wm", gerrit_.get()}}, {{"wm", conduit_.get()}}},
+            load::LoadOptions{"s3cret"});
+        router_.AddAll(surface_->Routes());
+        http::ServerOptions sopts;
+        sopts.port = 0;
+        server_ = std::make_unique<http::Server>(router_, sopts);
+        ASSERT_TRUE(server_->Start());
+        cli_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    }
+    void TearDown() override {
+        if (server_) server_->Stop();
+        gerrit_.reset();
+        conduit_.reset();
+        http_.reset();
+        gerrit_fake_.Stop();
+        conduit_fake_.Stop();
+    }
+
+    httplib::Result Post(const std::string& path) {
+        return cli_->Post(path, {{"Authorization", "Bearer s3cret"}}, "", "text/plain");
+    }
+
+    // Runs jobs until the job tree `location` names is finished; returns its status JSON.
+    json RunUntilDone(const std::string& location) {
+        auto deadline = std::chrono::steady_clock::now() + 60s;
+        for (;;) {
+            auto ran = workers_->Drain();
+            EXPECT_TRUE(ran) << ran.error().ToString();
+            auto status = json::parse(cli_->Get(location)->body);
+            std::string state = status["status"];
+            if (state == "succeeded" || state == "failed" || state == "dead") return status;
+            if (std::chrono::steady_clock::now() > deadline) return status;
+            std::this_thread::sleep_for(20ms);
+        }
+    }
+
+    long long Count(const std::string& sql) {
+        auto res = tdb().conn().Query(sql, {});
+        EXPECT_TRUE(res) << res.error().ToString();
+        return res ? std::stoll(res->Text(0, 0)) : -1;
+    }
+
+    SystemClock clock_;
+    queue::Notifier notifier_;
+    fake::FakeGerrit gerrit_fake_;
+    fake::FakeConduit conduit_fake_;
+    std::unique_ptr<sources::HttpClient> http_;
+    std::unique_ptr<sources::gerrit::GerritClient> gerrit_;
+    std::unique_ptr<sources::phabricator::ConduitClient> conduit_;
+    tasks::TaskRegistry registry_;
+    std::unique_ptr<queue::WorkerPool> workers_;
+    std::unique_ptr<load::LoadSurface> surface_;
+    http::Router router_;
+    std::unique_ptr<http::Server> server_;
+    std::unique_ptr<httplib::Client> cli_;
+};
+
+TEST_P(ForgeLoadTest, GerritRoutesQueueCrawlsAndLoadAccountsInline) {
+    gerrit_fake_.Generate("alice", 130);
+    EXPECT_EQ(cli_->Post("/load/gerrit/wm/changes?q=owner:alice", "", "text/plain")->status, 401);
+    EXPECT_EQ(Post("/load/gerrit/nope/changes?q=owner:alice")->status, 404);
+    EXPECT_EQ(Post("/load/gerrit/wm/changes")->status, 400);  // no query
+    EXPECT_EQ(Post("/load/gerrit/wm/changes?q=owner:alice&colour=red")->status, 400);
+    EXPECT_EQ(Post("/load/gerrit/wm/changes?q=owner:alice&incremental=maybe")->status, 400);
+    EXPECT_EQ(Post("/load/gerrit/wm/changes?q=owner:alice&after=yesterday")->status, 400);
+    EXPECT_EQ(Post("/load/gerrit/wm/changes?q=owner:alice&inline=true")->status, 400);
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM job"), 0);
+
+    auto queued = Post("/load/gerrit/wm/changes?q=owner:alice");
+    ASSERT_EQ(queued->status, 202) << queued->body;
+    std::string location = queued->get_header_value("Location");
+    ASSERT_EQ(location.rfind("/tasks/status/", 0), 0u);
+    EXPECT_EQ(json::parse(Post("/load/gerrit/wm/changes?q=owner:alice")->body)["message"],
+              "already queued");
+    auto status = RunUntilDone(location);
+    EXPECT_EQ(status["status"], "succeeded") << status.dump();
+    EXPECT_EQ(status["progress"]["items"], 130);
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM gerrit_change WHERE instance = 'wm' AND "
+                    "owner_username = 'alice'"),
+              130);
+
+    auto account = Post("/load/gerrit/wm/accounts/alice?inline=true");
+    EXPECT_EQ(account->status, 200) << account->body;
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM gerrit_account WHERE instance = 'wm' AND "
+                    "username = 'alice'"),
+              1);
+    EXPECT_EQ(Post("/load/gerrit/wm/accounts/nobody-here?inline=true")->status, 404);
+    EXPECT_EQ(Post("/load/gerrit/wm/accounts/alice?inline=perhaps")->status, 400);
+}
+
+TEST_P(ForgeLoadTest, PhabricatorRoutesQueueCrawlsAndLoadUsersInline) {
+    conduit_fake_.Generate("bob", 120);
+    EXPECT_EQ(Post("/load/phabricator/nope/tasks?author=bob")->status, 404);
+    EXPECT_EQ(Post("/load/phabricator/wm/tasks")->status, 400);  // none of author/assigned/project
+    EXPECT_EQ(Post("/load/phabricator/wm/tasks?author=bob&assigned=bob")->status, 400);
+    EXPECT_EQ(Post("/load/phabricator/wm/tasks?author=bob&created_start=2024-13-01")->status, 400);
+    EXPECT_EQ(Post("/load/phabricator/wm/revisions")->status, 400);
+    EXPECT_EQ(Post("/load/phabricator/wm/tasks?owner=bob")->status, 400);
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM job"), 0);
+
+    auto queued = Post("/load/phabricator/wm/tasks?author=bob");
+    ASSERT_EQ(queued->status, 202) << queued->body;
+    auto status = RunUntilDone(queued->get_header_value("Location"));
+    EXPECT_EQ(status["status"], "succeeded") << status.dump();
+    EXPECT_EQ(status["progress"]["items"], 120);
+    EXPECT_EQ(Count("SELECT COUNT(*) FROM phabricator_task t JOIN phabricator_user u ON "
+                    "u.instance = t.instance AND u.phid = t.author_phid WHERE u.username = 'bob'"),
+              120);
+
+    auto user = Post("/load/phabricator/wm/users/bob?inline=true");
+    EXPECT_EQ(user->status, 200) << user->body;
+    EXPECT_EQ(Post("/load/phabricator/wm/users/nobody-here?inline=true")->status, 404);
+    auto revisions = Post("/load/phabricator/wm/revisions?author=bob");
+    EXPECT_EQ(revisions->status, 202) << revisions->body;
+    EXPECT_EQ(RunUntilDone(revisions->get_header_value("Location"))["status"], "succeeded");
+}
+
+TEST(ForgeLoadPaths, CliFormIsSplitAndDecoded) {
+    auto split = load::SplitLoadPath("gerrit/wm/changes?q=owner%3Aalice+status%3Amerged");
+    ASSERT_TRUE(split);
+    EXPECT_EQ(split->first, "/load/gerrit/wm/changes");
+    ASSERT_EQ(split->second.count("q"), 1u);
+    EXPECT_EQ(split->second.find("q")->second, "owner:alice status:merged");
+    EXPECT_EQ(load::SplitLoadPath("/load/repos/o/r")->first, "/load/repos/o/r");
+    EXPECT_EQ(load::SplitLoadPath("repos/o/r?x=%zz").error().code, ErrorCode::kInvalid);
+    load::ForgeClients none;
+    auto plan = load::PlanForPath("/load/repos/o/r/pulls", {}, none);
+    ASSERT_TRUE(plan);
+    EXPECT_FALSE(plan->single);
+    EXPECT_EQ(load::PlanForPath("/load/gerrit/wm/changes", {{"q", "owner:a"}}, none).error().code,
+              ErrorCode::kNotFound);
+    EXPECT_EQ(load::PlanForPath("/load/nothing", {}, none).error().code, ErrorCode::kNotFound);
+}
+
+FORGEDB_INSTANTIATE_BACKENDS(ForgeLoadTest);
+
+}  // namespace
+}  // namespace forgedb::testing
