@@ -660,7 +660,7 @@ TEST_P(GerritCrawlTest, EventThroughTheEndpointEndsWithTheChangeAsUpstreamHasIt)
     ASSERT_EQ(RunUntilDone(std::stoll(*job)), "succeeded");
     EXPECT_EQ(tdb().Scalar("SELECT status FROM webhook_delivery WHERE forge = 'gerrit' AND "
                            "delivery_id = ?",
-                           {Sha256Hex(body)}),
+                           {replication::EventDeliveryId("test", body)}),
               "processed");
     auto refresh = tdb().Scalar("SELECT id FROM job WHERE kind = 'gerrit.change'");
     ASSERT_TRUE(refresh);

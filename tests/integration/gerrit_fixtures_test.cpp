@@ -382,7 +382,7 @@ TEST_P(GerritFixturesTest, EveryEventFixtureIsLoggedAndProcessed) {
     for (const char* folder : kEventFolders) {
         for (const auto& path : ListFiles(folder)) {
             for (const auto& body : EventBodies(path)) {
-                const std::string id = Sha256Hex(body);
+                const std::string id = replication::EventDeliveryId(kInstance, body);
                 const bool repeat = !ids.insert(id).second;
                 EXPECT_EQ(Post(std::string("/replication/gerrit/") + kInstance, body),
                           repeat ? 200 : 202)
@@ -410,7 +410,7 @@ TEST_P(GerritFixturesTest, EveryEventFixtureIsLoggedAndProcessed) {
         EXPECT_EQ(d->instance, kInstance);
         EXPECT_EQ(d->event, s.event["type"].get<std::string>());
         EXPECT_EQ(d->status, "pending");
-        EXPECT_EQ(Sha256Hex(d->body), s.id);
+        EXPECT_EQ(replication::EventDeliveryId(kInstance, d->body), s.id);
     }
 
     auto outcomes = ProcessPending();
@@ -560,7 +560,8 @@ TEST_P(GerritFixturesTest, RepeatedEventIsOneDelivery) {
     EXPECT_EQ(res->status, 200);
     EXPECT_EQ(json::parse(res->body)["message"], "duplicate");
     EXPECT_EQ(Deliveries(), 1);
-    EXPECT_EQ(tdb().Scalar("SELECT delivery_id FROM webhook_delivery"), Sha256Hex(body));
+    EXPECT_EQ(tdb().Scalar("SELECT delivery_id FROM webhook_delivery"),
+              replication::EventDeliveryId("wikimedia", body));
     auto outcomes = ProcessPending();
     ASSERT_EQ(outcomes.size(), 1u);
     EXPECT_EQ(outcomes.begin()->second, "processed");

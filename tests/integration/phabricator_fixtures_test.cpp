@@ -370,7 +370,8 @@ TEST_P(HeraldTest, SignedCallIsLoggedThenRefreshesTheTaskItNames) {
     EXPECT_EQ(res->status, 202) << res->body;
     EXPECT_EQ(tdb().Scalar("SELECT forge FROM webhook_delivery"), "phabricator");
     EXPECT_EQ(tdb().Scalar("SELECT instance FROM webhook_delivery"), "wikimedia");
-    EXPECT_EQ(tdb().Scalar("SELECT delivery_id FROM webhook_delivery"), Sha256Hex(body));
+    EXPECT_EQ(tdb().Scalar("SELECT delivery_id FROM webhook_delivery"),
+              replication::EventDeliveryId("wikimedia", body));
     EXPECT_EQ(tdb().Scalar("SELECT event FROM webhook_delivery"), "TASK");
     EXPECT_FALSE(tdb().Scalar("SELECT action FROM webhook_delivery"));
     EXPECT_EQ(tdb().Scalar("SELECT status FROM webhook_delivery"), "pending");
@@ -455,7 +456,7 @@ TEST_P(HeraldTest, BadCallsAreRefusedAndStoreNothing) {
     }
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM webhook_delivery"), 1) << "only the control call";
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM webhook_delivery WHERE delivery_id = ?",
-                          {Sha256Hex(good)}),
+                          {replication::EventDeliveryId("wikimedia", good)}),
               1);
 }
 

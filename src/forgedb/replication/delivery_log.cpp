@@ -4,7 +4,16 @@
 
 #include <chrono>
 
+#include "forgedb/core/crypto.hpp"
+
 namespace forgedb::replication {
+
+std::string EventDeliveryId(std::string_view instance, std::string_view body) {
+    std::string text(instance);
+    text += '\n';
+    text += body;
+    return Sha256Hex(text);
+}
 
 DeliveryLog::DeliveryLog(store::Database& db, const Clock& clock, queue::Notifier& notifier,
                          JobFactory job_factory, int max_batch)

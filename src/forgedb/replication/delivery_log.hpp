@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <string_view>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,6 +24,11 @@
 namespace forgedb::replication {
 
 enum class LogOutcome { kLogged, kDuplicate };
+
+// The delivery id of an event from a forge that sends none (Gerrit, Phabricator): the hex SHA-256
+// of the instance name, a newline and the body, so that a repeated event is stored once per
+// instance, and the same body sent to two instances is stored for each.
+std::string EventDeliveryId(std::string_view instance, std::string_view body);
 
 class DeliveryLog {
 public:

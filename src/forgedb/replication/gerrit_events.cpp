@@ -62,7 +62,7 @@ http::Response GerritEvents::Handle(const http::Request& req) {
     store::Delivery d;
     d.forge = "gerrit";
     d.instance = instance->first;
-    d.delivery_id = Sha256Hex(req.body);
+    d.delivery_id = EventDeliveryId(d.instance, req.body);
     d.event = *type;
     d.received_at = clock_.Now();
     nlohmann::json headers = nlohmann::json::object();

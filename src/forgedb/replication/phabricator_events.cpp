@@ -84,7 +84,7 @@ http::Response PhabricatorEvents::Handle(const http::Request& req) {
     store::Delivery d;
     d.forge = "phabricator";
     d.instance = instance;
-    d.delivery_id = Sha256Hex(req.body);
+    d.delivery_id = EventDeliveryId(d.instance, req.body);
     d.event = *type;
     d.received_at = clock_.Now();
     nlohmann::json headers = nlohmann::json::object();

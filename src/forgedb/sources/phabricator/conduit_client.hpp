@@ -8,7 +8,8 @@
 // names the instance, never the token); ERR-RATE-LIMIT and HTTP 429 -> kRateLimited (retry_at
 // at least 60 s ahead); other ERR-* codes -> kInvalid with "<method>: <code>: <info>"; 404 ->
 // kNotFound; 5xx and transport failures -> kTransient; a body that is not a Conduit envelope ->
-// kInvalid.
+// kInvalid. HTTP 401/403 (a proxy in front of Conduit) -> kUnauthorized; other non-2xx statuses
+// -> kInvalid.
 
 #include <chrono>
 #include <string>
@@ -38,8 +39,8 @@ std::string EncodeForm(const Params& params);
 // The shortest wait before retrying after a rate limit (Phabricator sends no reset time).
 inline constexpr std::chrono::seconds kMinRateLimitWait{60};
 
-// Checks one Conduit answer of `method` from `instance` (`token`, when given, is masked in
-// messages) and maps it to the errors listed above; `now` dates retry_at. Success means HTTP
+// Checks one Conduit answer of `method` from `instance` and maps it to the errors listed above
+// (the instance's token is masked in every message); `now` dates retry_at. Success means HTTP
 // 2xx and a JSON object whose error_code is null, whatever its `result` (null included).
 Status CheckConduitResponse(const Instance& instance, std::string_view method,
                             const HttpResponse& response, Timestamp now);
