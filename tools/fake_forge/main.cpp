@@ -33,30 +33,11 @@ bool ParseListen(const std::string& text, std::string& host, int& port) {
     }
 }
 
-// "OWNER/NAME:PULLS" -> owner, name, pulls; false when malformed.
-bool ParseGenerate(const std::string& text, std::string& owner, std::string& name, int& pulls) {
-    size_t slash = text.find('/');
-    size_t colon = text.rfind(':');
-    if (slash == std::string::npos || colon == std::string::npos || slash == 0 ||
-        colon <= slash + 1 || colon + 1 == text.size()) {
-        return false;
-    }
-    owner = text.substr(0, slash);
-    name = text.substr(slash + 1, colon - slash - 1);
-    try {
-        size_t used = 0;
-        pulls = std::stoi(text.substr(colon + 1), &used);
-        return used == text.size() - colon - 1 && pulls >= 0;
-    } catch (const std::exception&) {
-        return false;
-    }
-}
-
-// "USER:N" -> user, count; false when malformed.
-bool ParseGerritGenerate(const std::string& text, std::string& user, int& count) {
+// "NAME:N" -> name, n (n >= 0); false when malformed. NAME may itself contain ':' or '/'.
+bool ParseNameCount(const std::string& text, std::string& name, int& count) {
     size_t colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
-    user = text.substr(0, colon);
+    name = text.substr(0, colon);
     try {
         size_t used = 0;
         count = std::stoi(text.substr(colon + 1), &used);
@@ -66,18 +47,15 @@ bool ParseGerritGenerate(const std::string& text, std::string& user, int& count)
     }
 }
 
-// "USER:N" -> user, tasks authored (and as many owned); false when malformed.
-bool ParsePhabricatorGenerate(const std::string& text, std::string& user, int& tasks) {
-    size_t colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return false;
-    user = text.substr(0, colon);
-    try {
-        size_t used = 0;
-        tasks = std::stoi(text.substr(colon + 1), &used);
-        return used == text.size() - colon - 1 && tasks >= 0;
-    } catch (const std::exception&) {
-        return false;
-    }
+// "OWNER/NAME:PULLS" -> owner, name, pulls; false when malformed.
+bool ParseGenerate(const std::string& text, std::string& owner, std::string& name, int& pulls) {
+    std::string full;
+    if (!ParseNameCount(text, full, pulls)) return false;
+    size_t slash = full.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == full.size()) return false;
+    owner = full.substr(0, slash);
+    name = full.substr(slash + 1);
+    return true;
 }
 
 }  // namespace
@@ -176,7 +154,7 @@ int main(int argc, char** argv) {
         for (const auto& g : gerrit_generate) {
             std::string user;
             int count = 0;
-            if (!ParseGerritGenerate(g, user, count)) {
+            if (!ParseNameCount(g, user, count)) {
                 std::cerr << "--gerrit-generate must be USER:N, got '" << g << "'\n";
                 return 2;
             }
@@ -204,7 +182,7 @@ int main(int argc, char** argv) {
         for (const auto& g : phabricator_generate) {
             std::string user;
             int tasks = 0;
-            if (!ParsePhabricatorGenerate(g, user, tasks)) {
+            if (!ParseNameCount(g, user, tasks)) {
                 std::cerr << "--phabricator-generate must be USER:N, got '" << g << "'\n";
                 return 2;
             }

@@ -22,8 +22,8 @@ Result<ListenAddress> ParseListen(std::string_view text) {
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
     if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value < 0 ||
         value > 65535) {
-        return Unexpected(ErrorCode::kInvalid, "--listen port must be 0..65535, got '" +
-                                                   std::string(port) + "'");
+        return Unexpected(ErrorCode::kInvalid,
+                          "--listen port must be 0..65535, got '" + std::string(port) + "'");
     }
     a.port = value;
     return a;
@@ -74,7 +74,8 @@ Status Validate(const GithubConfig& c) {
 namespace {
 
 // "NAME=VALUE" -> {NAME, VALUE}, with NAME checked.
-Result<std::pair<std::string, std::string>> SplitNamed(std::string_view flag, std::string_view text) {
+Result<std::pair<std::string, std::string>> SplitNamed(std::string_view flag,
+                                                       std::string_view text) {
     auto eq = text.find('=');
     if (eq == std::string_view::npos || eq == 0 || eq + 1 == text.size()) {
         return Unexpected(ErrorCode::kInvalid, std::string(flag) + " must be NAME=VALUE, got '" +
@@ -108,9 +109,8 @@ Result<T*> FindInstance(std::vector<T>& list, std::string_view flag, const std::
     for (auto& i : list) {
         if (i.name == name) return &i;
     }
-    return Unexpected(ErrorCode::kInvalid, std::string(flag) + " names '" + name +
-                                               "', which no " + std::string(forge_flag) +
-                                               " NAME=URL defines");
+    return Unexpected(ErrorCode::kInvalid, std::string(flag) + " names '" + name + "', which no " +
+                                               std::string(forge_flag) + " NAME=URL defines");
 }
 
 }  // namespace
@@ -127,12 +127,11 @@ Result<ForgesConfig> BuildForges(const ForgesFlags& flags) {
     }
     for (const auto& text : flags.gerrit_auth) {
         FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--gerrit-auth", text));
-        FORGEDB_ASSIGN_OR_RETURN(auto* inst,
-                                 FindInstance(out.gerrit, "--gerrit-auth", named.first, "--gerrit"));
+        FORGEDB_ASSIGN_OR_RETURN(
+            auto* inst, FindInstance(out.gerrit, "--gerrit-auth", named.first, "--gerrit"));
         auto colon = named.second.find(':');
         if (colon == std::string::npos || colon == 0 || colon + 1 == named.second.size()) {
-            return Unexpected(ErrorCode::kInvalid,
-                              "--gerrit-auth must be NAME=USER:PASSWORD-FILE");
+            return Unexpected(ErrorCode::kInvalid, "--gerrit-auth must be NAME=USER:PASSWORD-FILE");
         }
         inst->username = named.second.substr(0, colon);
         FORGEDB_ASSIGN_OR_RETURN(inst->password, ReadSecretFile(named.second.substr(colon + 1)));

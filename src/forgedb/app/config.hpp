@@ -62,12 +62,12 @@ struct ForgesConfig {
 
 // The raw flag values, turned into a checked ForgesConfig by BuildForges (which reads the files).
 struct ForgesFlags {
-    std::vector<std::string> gerrit;                  // NAME=URL
-    std::vector<std::string> gerrit_auth;             // NAME=USER:PASSWORD-FILE
-    std::vector<std::string> gerrit_webhook_secret;   // NAME=FILE
-    std::vector<std::string> phabricator;             // NAME=URL
-    std::vector<std::string> phabricator_token;       // NAME=TOKEN-FILE
-    std::vector<std::string> phabricator_hook_key;    // NAME=KEY-FILE
+    std::vector<std::string> gerrit;                 // NAME=URL
+    std::vector<std::string> gerrit_auth;            // NAME=USER:PASSWORD-FILE
+    std::vector<std::string> gerrit_webhook_secret;  // NAME=FILE
+    std::vector<std::string> phabricator;            // NAME=URL
+    std::vector<std::string> phabricator_token;      // NAME=TOKEN-FILE
+    std::vector<std::string> phabricator_hook_key;   // NAME=KEY-FILE
 };
 // Instance names are 1..64 of [a-z0-9_-] and unique per forge; URLs are http(s); every
 // credential names a configured instance.

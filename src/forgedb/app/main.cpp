@@ -50,21 +50,25 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     add_database(serve, serve_cfg.database);
     auto* secret_opt =
-        serve->add_option("--github-webhook-secret", serve_cfg.github_webhook_secret,
-                          "Secret of the GitHub webhooks (checks X-Hub-Signature-256)")
+        serve
+            ->add_option("--github-webhook-secret", serve_cfg.github_webhook_secret,
+                         "Secret of the GitHub webhooks (checks X-Hub-Signature-256)")
             ->envname("FORGEDB_GITHUB_WEBHOOK_SECRET");
-    serve->add_option("--github-webhook-secret-file", secret_file,
-                      "File whose first line is the GitHub webhook secret")
+    serve
+        ->add_option("--github-webhook-secret-file", secret_file,
+                     "File whose first line is the GitHub webhook secret")
         ->envname("FORGEDB_GITHUB_WEBHOOK_SECRET_FILE")
         ->excludes(secret_opt);
-    serve->add_flag("--insecure-accept-unsigned", serve_cfg.insecure_accept_unsigned,
-                    "Accept GitHub deliveries without a signature (no secret configured)")
+    serve
+        ->add_flag("--insecure-accept-unsigned", serve_cfg.insecure_accept_unsigned,
+                   "Accept GitHub deliveries without a signature (no secret configured)")
         ->envname("FORGEDB_INSECURE_ACCEPT_UNSIGNED");
     serve->add_option("--workers", serve_cfg.workers, "In-process job workers (0: none)")
         ->envname("FORGEDB_WORKERS")
         ->capture_default_str();
-    serve->add_option("--http-threads", serve_cfg.http_threads,
-                      "HTTP threads (one per concurrent keep-alive connection)")
+    serve
+        ->add_option("--http-threads", serve_cfg.http_threads,
+                     "HTTP threads (one per concurrent keep-alive connection)")
         ->envname("FORGEDB_HTTP_THREADS")
         ->capture_default_str();
 
@@ -121,8 +125,9 @@ int main(int argc, char** argv) {
     add_forges(serve);
     std::string api_token_file;
     auto* api_token_opt =
-        serve->add_option("--api-token", serve_cfg.api_token,
-                          "Bearer token the /load endpoints require (none: they refuse all)")
+        serve
+            ->add_option("--api-token", serve_cfg.api_token,
+                         "Bearer token the /load endpoints require (none: they refuse all)")
             ->envname("FORGEDB_API_TOKEN");
     serve->add_option("--api-token-file", api_token_file, "File whose first line is the API token")
         ->envname("FORGEDB_API_TOKEN_FILE")
@@ -247,7 +252,8 @@ int main(int argc, char** argv) {
                                      load_wait, github, forges);
     }
     if (*jobs) {
-        if (jobs_action != "list" && jobs_id <= 0) ConfigError("jobs " + jobs_action + " needs an ID");
+        if (jobs_action != "list" && jobs_id <= 0)
+            ConfigError("jobs " + jobs_action + " needs an ID");
         return forgedb::app::RunJobs(jobs_db, jobs_action, jobs_id);
     }
     if (*replay) {

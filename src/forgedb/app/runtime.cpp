@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <spdlog/spdlog.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -14,22 +13,22 @@
 #include "forgedb/http/server.hpp"
 #include "forgedb/load/forge_routes.hpp"
 #include "forgedb/load/load_routes.hpp"
-#include "forgedb/replication/gerrit_events.hpp"
-#include "forgedb/replication/phabricator_events.hpp"
-#include "forgedb/sources/gerrit/gerrit_client.hpp"
-#include "forgedb/sources/phabricator/conduit_client.hpp"
-#include "forgedb/tasks/gerrit_tasks.hpp"
-#include "forgedb/tasks/phabricator_tasks.hpp"
-#include "forgedb/sources/http_client.hpp"
-#include "forgedb/sources/github/rest_client.hpp"
-#include "forgedb/store/job_store.hpp"
-#include "forgedb/tasks/github_state.hpp"
-#include "forgedb/tasks/github_tasks.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/replication/delivery_log.hpp"
+#include "forgedb/replication/gerrit_events.hpp"
 #include "forgedb/replication/github_webhook.hpp"
+#include "forgedb/replication/phabricator_events.hpp"
+#include "forgedb/sources/gerrit/gerrit_client.hpp"
+#include "forgedb/sources/github/rest_client.hpp"
+#include "forgedb/sources/http_client.hpp"
+#include "forgedb/sources/phabricator/conduit_client.hpp"
 #include "forgedb/store/delivery_store.hpp"
+#include "forgedb/store/job_store.hpp"
 #include "forgedb/store/migrations.hpp"
+#include "forgedb/tasks/gerrit_tasks.hpp"
+#include "forgedb/tasks/github_state.hpp"
+#include "forgedb/tasks/github_tasks.hpp"
+#include "forgedb/tasks/phabricator_tasks.hpp"
 #include "forgedb/tasks/process_delivery.hpp"
 #include "forgedb/tasks/task_registry.hpp"
 
@@ -94,8 +93,8 @@ struct GithubAccess {
         options.base_url = config.api_url;
         options.tokens = config.tokens;
         options.max_concurrency = config.max_concurrency;
-        client = std::make_unique<sources::github::GithubClient>(*http, clock, book, etags,
-                                                                 options);
+        client =
+            std::make_unique<sources::github::GithubClient>(*http, clock, book, etags, options);
     }
     std::unique_ptr<sources::HttpClient> http;
     tasks::DbRateLimitBook book;
@@ -109,8 +108,7 @@ struct WikimediaAccess {
         : http(sources::MakeCurlHttpClient()) {
         for (const auto& g : config.gerrit) {
             gerrit.push_back(std::make_unique<sources::gerrit::GerritClient>(
-                *http, clock,
-                sources::gerrit::Instance{g.name, g.url, g.username, g.password}));
+                *http, clock, sources::gerrit::Instance{g.name, g.url, g.username, g.password}));
             spdlog::info("Gerrit instance {} at {}{}", g.name, g.url,
                          g.username.empty() ? " (anonymous)" : " as " + g.username);
         }
@@ -158,8 +156,9 @@ int RunServe(const ServeConfig& config) {
     auto opened = OpenAndMigrate(config.database, code);
     if (!opened) return code;
     if (config.github_webhook_secret.empty()) {
-        spdlog::warn("accepting UNSIGNED GitHub deliveries (--insecure-accept-unsigned): anyone "
-                     "who can reach this server can write to the mirror");
+        spdlog::warn(
+            "accepting UNSIGNED GitHub deliveries (--insecure-accept-unsigned): anyone "
+            "who can reach this server can write to the mirror");
     }
     SystemClock clock;
     queue::Notifier notifier;
@@ -170,8 +169,9 @@ int RunServe(const ServeConfig& config) {
     queue::WorkerOptions wopts;
     wopts.threads = config.workers;
     wopts.lease = std::chrono::seconds(config.github.lease_seconds);
-    queue::WorkerPool workers(*opened->db, clock, notifier,
-                              [&registry](queue::JobContext& c) { return registry.Run(c); }, wopts);
+    queue::WorkerPool workers(
+        *opened->db, clock, notifier, [&registry](queue::JobContext& c) { return registry.Run(c); },
+        wopts);
     replication::DeliveryLog log(*opened->db, clock, notifier, &tasks::DeliveriesJob);
     if (auto st = log.Start(); !st) {
         spdlog::error("{}", st.error().ToString());
@@ -234,11 +234,11 @@ int RunWork(const std::string& database, int workers_count, const GithubConfig& 
     wopts.threads = workers_count;
     wopts.lease = std::chrono::seconds(github.lease_seconds);
     wopts.lower_priority = false;
-    queue::WorkerPool workers(*opened->db, clock, notifier,
-                              [&registry](queue::JobContext& c) { return registry.Run(c); }, wopts);
+    queue::WorkerPool workers(
+        *opened->db, clock, notifier, [&registry](queue::JobContext& c) { return registry.Run(c); },
+        wopts);
     workers.Start();
-    spdlog::info("forgedb worker running {} workers on {}", workers_count,
-                 opened->db->Describe());
+    spdlog::info("forgedb worker running {} workers on {}", workers_count, opened->db->Describe());
     WaitForStop(signals);
     workers.Stop();
     return 0;
@@ -283,8 +283,8 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
         }  // the partial writes roll back here
         spdlog::warn("delivery {}: {}", id, payload_error.ToString());
         FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-        FORGEDB_TRY(store::SetDeliveryOutcome(conn, "github", id, "failed", payload_error.ToString(),
-                                              clock.Now()));
+        FORGEDB_TRY(store::SetDeliveryOutcome(conn, "github", id, "failed",
+                                              payload_error.ToString(), clock.Now()));
         FORGEDB_TRY(tx.Commit());
         return std::string("failed");
     };
@@ -346,8 +346,9 @@ int RunLoad(const std::string& database, const std::string& path, bool children,
     queue::WorkerOptions wopts;
     wopts.threads = 2;
     wopts.lower_priority = false;
-    queue::WorkerPool workers(*opened->db, clock, notifier,
-                              [&registry](queue::JobContext& c) { return registry.Run(c); }, wopts);
+    queue::WorkerPool workers(
+        *opened->db, clock, notifier, [&registry](queue::JobContext& c) { return registry.Run(c); },
+        wopts);
     workers.Start();
     bool tty = isatty(fileno(stderr));
     std::string last_line;

@@ -106,7 +106,8 @@ Status Server::Start() {
     s.Patch(".*", with_body);
     s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty()) {
-            std::string msg = res.status == 413 ? "payload too large" : "HTTP " + std::to_string(res.status);
+            std::string msg =
+                res.status == 413 ? "payload too large" : "HTTP " + std::to_string(res.status);
             res.set_content("{\"error\":\"" + msg + "\"}", "application/json");
         }
     });

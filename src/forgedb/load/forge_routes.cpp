@@ -46,8 +46,8 @@ Result<std::optional<Timestamp>> TimeParam(const Query& q, const std::string& na
     std::string text = v.size() == 10 ? v + "T00:00:00Z" : v;
     auto t = ParseTimestamp(text);
     if (!t) {
-        return Unexpected(ErrorCode::kInvalid, name + " must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not '" +
-                                                   v + "'");
+        return Unexpected(ErrorCode::kInvalid,
+                          name + " must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not '" + v + "'");
     }
     return std::optional<Timestamp>{*t};
 }
@@ -98,8 +98,8 @@ Result<LoadPlan> PlanPhabricator(const std::string& what, const Params& p, const
     c.instance = instance;
     LoadPlan plan;
     if (what == "tasks") {
-        FORGEDB_TRY(OnlyKnown(q, {"author", "assigned", "project", "incremental", "created_start",
-                                  "created_end"}));
+        FORGEDB_TRY(OnlyKnown(
+            q, {"author", "assigned", "project", "incremental", "created_start", "created_end"}));
         c.kind = tasks::kPhabricatorTasksJob;
         c.author = Value(q, "author");
         c.assigned = Value(q, "assigned");

@@ -34,7 +34,7 @@ struct ForgeClients {
 
 // What a load path asks for.
 struct LoadPlan {
-    store::NewJob job;  // kind, args and unique key of the crawl
+    store::NewJob job;    // kind, args and unique key of the crawl
     bool single = false;  // one object: ?inline=true may run it in the request
     // Runs the single-object load now on the caller's connection; empty when the forge is not
     // configured in this process.

@@ -1,9 +1,8 @@
 #include "forgedb/load/load_routes.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <cctype>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/store/job_store.hpp"
@@ -70,9 +69,11 @@ Result<GithubCrawl> BuildCrawl(const LoadRoute& route, const std::map<std::strin
         }
         c.number = v;
     }
-    FORGEDB_ASSIGN_OR_RETURN(c.children, ParseFlag("children", QueryValue(query, "children"), false));
+    FORGEDB_ASSIGN_OR_RETURN(c.children,
+                             ParseFlag("children", QueryValue(query, "children"), false));
     // ?refresh=true: an incremental refresh from the last watermark instead of a full scan.
-    FORGEDB_ASSIGN_OR_RETURN(bool refresh, ParseFlag("refresh", QueryValue(query, "refresh"), false));
+    FORGEDB_ASSIGN_OR_RETURN(bool refresh,
+                             ParseFlag("refresh", QueryValue(query, "refresh"), false));
     if (refresh) {
         if (c.resource != "pulls" && c.resource != "issues") {
             return Unexpected(ErrorCode::kInvalid, "refresh is for pulls and issues");
@@ -96,10 +97,9 @@ http::Response ErrorResponse(const Error& e) {
         case ErrorCode::kRateLimited: {
             long long wait = 60;
             if (e.retry_at) {
-                wait = std::max<long long>(
-                    1, std::chrono::duration_cast<std::chrono::seconds>(
-                           *e.retry_at - std::chrono::system_clock::now())
-                           .count());
+                wait = std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(
+                                                  *e.retry_at - std::chrono::system_clock::now())
+                                                  .count());
             }
             auto res = http::Response::Error(
                 503, e.message + " Try again in " + std::to_string(wait) + " seconds.");
@@ -113,12 +113,14 @@ http::Response ErrorResponse(const Error& e) {
 
 }  // namespace
 
-Result<bool> ParseFlag(std::string_view name, std::optional<std::string_view> value, bool fallback) {
+Result<bool> ParseFlag(std::string_view name, std::optional<std::string_view> value,
+                       bool fallback) {
     if (!value) return fallback;
     if (*value == "true" || *value == "1") return true;
     if (*value == "false" || *value == "0") return false;
-    return Unexpected(ErrorCode::kInvalid, std::string(name) + " must be true, false, 1 or 0, not '" +
-                                               std::string(*value) + "'");
+    return Unexpected(
+        ErrorCode::kInvalid,
+        std::string(name) + " must be true, false, 1 or 0, not '" + std::string(*value) + "'");
 }
 
 Result<GithubCrawl> CrawlForPath(const std::string& path,
@@ -168,9 +170,8 @@ void LoadSurface::AddRateHeaders(http::Response& res) {
         if (b && (!best || b->remaining > best->remaining)) best = b;
     }
     if (!best) return;
-    auto reset = std::chrono::duration_cast<std::chrono::seconds>(
-                     best->reset_at.time_since_epoch())
-                     .count();
+    auto reset =
+        std::chrono::duration_cast<std::chrono::seconds>(best->reset_at.time_since_epoch()).count();
     res.headers.emplace_back("X-RateLimit-Limit", std::to_string(best->limit));
     res.headers.emplace_back("X-RateLimit-Remaining", std::to_string(best->remaining));
     res.headers.emplace_back("X-RateLimit-Reset", std::to_string(reset));
@@ -188,9 +189,8 @@ std::vector<http::Route> LoadSurface::Routes() {
     for (const auto& pattern : ForgeRoutePatterns()) {
         routes.push_back({"POST", pattern, [this](const http::Request& q) { return Load(q); }});
     }
-    routes.push_back({"GET", "/tasks/status/{id}", [this](const http::Request& q) {
-                          return Status(q);
-                      }});
+    routes.push_back(
+        {"GET", "/tasks/status/{id}", [this](const http::Request& q) { return Status(q); }});
     return routes;
 }
 
@@ -199,8 +199,9 @@ http::Response LoadSurface::Load(const http::Request& req) {
     constexpr std::string_view kBearer = "Bearer ";
     if (options_.api_token.empty() || !auth.starts_with(kBearer) ||
         !ConstantTimeEquals(auth.substr(kBearer.size()), options_.api_token)) {
-        auto res = http::Response::Error(401, "a valid API token is required: "
-                                              "Authorization: Bearer <token>");
+        auto res = http::Response::Error(401,
+                                         "a valid API token is required: "
+                                         "Authorization: Bearer <token>");
         res.headers.emplace_back("WWW-Authenticate", "Bearer");
         return res;
     }

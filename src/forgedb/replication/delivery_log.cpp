@@ -63,8 +63,8 @@ void DeliveryLog::Run() {
         std::vector<std::unique_ptr<Pending>> batch;
         {
             std::unique_lock lock(mu_);
-            if (reserved && !cv_.wait_for(lock, kBurstGap,
-                                          [&] { return stopping_ || !queue_.empty(); })) {
+            if (reserved &&
+                !cv_.wait_for(lock, kBurstGap, [&] { return stopping_ || !queue_.empty(); })) {
                 reserved = false;
                 if (conn_) conn_->ReserveWrites(false);
             }

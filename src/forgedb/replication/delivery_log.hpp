@@ -7,14 +7,14 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <string_view>
-#include <map>
-#include <string>
-#include <vector>
 #include <future>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "forgedb/core/clock.hpp"
 #include "forgedb/queue/job_queue.hpp"

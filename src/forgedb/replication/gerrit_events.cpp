@@ -5,19 +5,12 @@
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
+#include "forgedb/replication/intake.hpp"
 
 namespace forgedb::replication {
 namespace {
 
 constexpr std::size_t kMaxEventType = 100;
-
-// Headers kept on the log row (the ones that describe the sender, not the connection).
-bool KeepHeader(std::string_view name) {
-    std::string lower(name);
-    for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return lower == "user-agent" || lower == "content-type" || lower.starts_with("x-gerrit") ||
-           lower.starts_with("x-origin-url");
-}
 
 // Compares digests, so that neither the content nor the length of the secret leaks in timing.
 bool SecretMatches(std::string_view expected, std::string_view got) {
@@ -65,21 +58,10 @@ http::Response GerritEvents::Handle(const http::Request& req) {
     d.delivery_id = EventDeliveryId(d.instance, req.body);
     d.event = *type;
     d.received_at = clock_.Now();
-    nlohmann::json headers = nlohmann::json::object();
-    for (const auto& [k, v] : req.headers) {
-        if (KeepHeader(k)) headers[k] = v;
-    }
-    d.headers_json = headers.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    d.headers_json =
+        KeptHeadersJson(req, {"x-gerrit", "x-origin-url", "user-agent", "content-type"});
     d.body = std::string(req.body);
-    auto logged = log_.Log(std::move(d));
-    if (!logged) {
-        auto res = http::Response::Error(503, "could not log the event; please send it again");
-        res.headers.emplace_back("Retry-After", "5");
-        return res;
-    }
-    if (*logged == LogOutcome::kDuplicate) return http::Response::Message(200, "duplicate");
-    // 4. Processing happens in a job, after this answer.
-    return http::Response::Message(202, "queued");
+    return LogAndAnswer(log_, std::move(d));
 }
 
 }  // namespace forgedb::replication

@@ -4,25 +4,9 @@
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
+#include "forgedb/replication/intake.hpp"
 
 namespace forgedb::replication {
-namespace {
-
-// Headers kept on the log row (the ones that describe the delivery, not the connection).
-bool KeepHeader(std::string_view name) {
-    auto starts = [&](std::string_view prefix) {
-        if (name.size() < prefix.size()) return false;
-        for (size_t i = 0; i < prefix.size(); ++i) {
-            if (std::tolower(static_cast<unsigned char>(name[i])) != prefix[i]) return false;
-        }
-        return true;
-    };
-    return starts("x-github-") || starts("x-hub-signature") || starts("user-agent") ||
-           starts("content-type");
-}
-
-}  // namespace
-
 bool VerifyGithubSignature(std::string_view secret, std::string_view body,
                            std::string_view header_value) {
     constexpr std::string_view kPrefix = "sha256=";
@@ -93,21 +77,10 @@ http::Response GithubWebhook::Handle(const http::Request& req,
     d.event = event;
     d.action = JsonGetString(*doc, "action").value_or("");
     d.received_at = clock_.Now();
-    nlohmann::json headers = nlohmann::json::object();
-    for (const auto& [k, v] : req.headers) {
-        if (KeepHeader(k)) headers[k] = v;
-    }
-    d.headers_json = headers.dump();
+    d.headers_json =
+        KeptHeadersJson(req, {"x-github-", "x-hub-signature", "user-agent", "content-type"});
     d.body = std::string(json_text);
-    auto logged = log_.Log(std::move(d));
-    if (!logged) {
-        auto res = http::Response::Error(503, "could not log the delivery; please redeliver");
-        res.headers.emplace_back("Retry-After", "5");
-        return res;
-    }
-    if (*logged == LogOutcome::kDuplicate) return http::Response::Message(200, "duplicate");
-    // 5. Processing happens in a job, after this answer.
-    return http::Response::Message(202, "queued");
+    return LogAndAnswer(log_, std::move(d));
 }
 
 }  // namespace forgedb::replication

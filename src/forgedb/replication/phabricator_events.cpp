@@ -5,23 +5,12 @@
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
+#include "forgedb/replication/intake.hpp"
 
 namespace forgedb::replication {
 namespace {
 
 constexpr std::string_view kSignatureHeader = "X-Phabricator-Webhook-Signature";
-
-// Headers kept on the log row (the ones that describe the call, not the connection).
-bool KeepHeader(std::string_view name) {
-    auto starts = [&](std::string_view prefix) {
-        if (name.size() < prefix.size()) return false;
-        for (size_t i = 0; i < prefix.size(); ++i) {
-            if (std::tolower(static_cast<unsigned char>(name[i])) != prefix[i]) return false;
-        }
-        return true;
-    };
-    return starts("x-phabricator-") || starts("user-agent") || starts("content-type");
-}
 
 }  // namespace
 
@@ -87,21 +76,9 @@ http::Response PhabricatorEvents::Handle(const http::Request& req) {
     d.delivery_id = EventDeliveryId(d.instance, req.body);
     d.event = *type;
     d.received_at = clock_.Now();
-    nlohmann::json headers = nlohmann::json::object();
-    for (const auto& [k, v] : req.headers) {
-        if (KeepHeader(k)) headers[k] = v;
-    }
-    d.headers_json = headers.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    d.headers_json = KeptHeadersJson(req, {"x-phabricator-", "user-agent", "content-type"});
     d.body = std::string(req.body);
-    auto logged = log_.Log(std::move(d));
-    if (!logged) {
-        auto res = http::Response::Error(503, "could not log the call; please retry");
-        res.headers.emplace_back("Retry-After", "5");
-        return res;
-    }
-    if (*logged == LogOutcome::kDuplicate) return http::Response::Message(200, "duplicate");
-    // 5. A job refreshes the object it names, after this answer.
-    return http::Response::Message(202, "queued");
+    return LogAndAnswer(log_, std::move(d));
 }
 
 }  // namespace forgedb::replication

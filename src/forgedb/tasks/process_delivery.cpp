@@ -1,8 +1,8 @@
 #include "forgedb/tasks/process_delivery.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "forgedb/core/json.hpp"
@@ -40,8 +40,8 @@ constexpr size_t kChunk = 4;
 
 // Processes the still-pending deliveries among `ids` in one transaction, each under a savepoint.
 // When `finish` is set, the job's completion commits with them.
-Status ProcessChunk(queue::JobContext& ctx, const TaskRegistry& registry,
-                    const std::string& forge, const std::vector<std::string>& ids, bool finish) {
+Status ProcessChunk(queue::JobContext& ctx, const TaskRegistry& registry, const std::string& forge,
+                    const std::vector<std::string>& ids, bool finish) {
     auto& conn = ctx.queue.connection();
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
     for (const auto& id : ids) {
@@ -96,8 +96,8 @@ Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegi
         FORGEDB_TRY(queue.Enqueue(std::move(job)));
     }
     std::string status = process::github::EventOutcomeName(result.outcome);
-    FORGEDB_TRY(store::SetDeliveryOutcome(conn, kGithub, delivery_id, status, "",
-                                          queue.clock().Now()));
+    FORGEDB_TRY(
+        store::SetDeliveryOutcome(conn, kGithub, delivery_id, status, "", queue.clock().Now()));
     return status;
 }
 
@@ -117,9 +117,8 @@ void RegisterDeliveryTasks(TaskRegistry& registry) {
             size_t end = std::min(ids.size(), i + kChunk);
             std::vector<std::string> chunk(ids.begin() + static_cast<long>(std::min(i, ids.size())),
                                            ids.begin() + static_cast<long>(end));
-            FORGEDB_TRY(
-                ProcessChunk(ctx, registry, args["forge"].get<std::string>(), chunk,
-                             end == ids.size()));
+            FORGEDB_TRY(ProcessChunk(ctx, registry, args["forge"].get<std::string>(), chunk,
+                                     end == ids.size()));
         }
         return Ok();
     });
