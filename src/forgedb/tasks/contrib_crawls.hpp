@@ -1,0 +1,29 @@
+#pragma once
+// The crawl jobs that fill the mirror for one contributor and window (used by the contributor
+// view when a window is not covered yet). Each job is a root job; its status folds its pages.
+
+#include <string>
+#include <vector>
+
+#include "forgedb/core/time.hpp"
+#include "forgedb/store/job_store.hpp"
+
+namespace forgedb::tasks {
+
+// gerrit.changes with query "owner:<username>" and the window as after:/before: bounds.
+store::NewJob GerritOwnerCrawl(const std::string& instance, const std::string& username,
+                               Timestamp start, Timestamp end);
+
+// phabricator.tasks authored by, and assigned to, the user, created in the window.
+std::vector<store::NewJob> PhabricatorUserCrawls(const std::string& instance,
+                                                 const std::string& username, Timestamp start,
+                                                 Timestamp end);
+
+// github.commits: the user's commits (author=<login>) in the repositories of the organisations,
+// committed in the window, and their merged pull requests and opened issues there.
+// Implemented with the job in github_commits.cpp.
+store::NewJob GithubContributorCrawl(const std::string& login,
+                                     const std::vector<std::string>& orgs, Timestamp start,
+                                     Timestamp end);
+
+}  // namespace forgedb::tasks
