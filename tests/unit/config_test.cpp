@@ -113,5 +113,51 @@ TEST(Config, ForgeInstances) {
     std::filesystem::remove_all(dir);
 }
 
+TEST(Config, ContributorView) {
+    ForgesConfig forges;
+    forges.gerrit = {{"wm", "https://gerrit.example/r", "", "", ""},
+                     {"other", "https://other.example", "", "", ""}};
+    forges.phabricator = {{"wm", "https://phab.example", "", ""}};
+    ContribFlags flags;
+    auto c = BuildContrib(flags, forges);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->gerrit_instance, "wm");  // the first one by default
+    EXPECT_EQ(c->gerrit_url, "https://gerrit.example/r");
+    EXPECT_EQ(c->phabricator_instance, "wm");
+    EXPECT_EQ(c->freshness, std::chrono::hours(24));
+    EXPECT_TRUE(c->crawl_on_view);
+    flags.gerrit = "other";
+    flags.github_orgs = {"Wikimedia", "wmde"};
+    flags.freshness = "6h";
+    flags.webhooks_current = {"gerrit", "github"};
+    flags.no_crawl = true;
+    c = BuildContrib(flags, forges);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->gerrit_instance, "other");
+    EXPECT_EQ(c->github_orgs, (std::vector<std::string>{"wikimedia", "wmde"}));
+    EXPECT_EQ(c->freshness, std::chrono::hours(6));
+    EXPECT_TRUE(c->gerrit_webhooks);
+    EXPECT_FALSE(c->phabricator_webhooks);
+    EXPECT_TRUE(c->github_webhooks);
+    EXPECT_FALSE(c->crawl_on_view);
+    for (auto bad : {"", "1w", "h", "-5m", "1234567890"}) {
+        ContribFlags f;
+        f.freshness = bad;
+        EXPECT_FALSE(BuildContrib(f, forges)) << bad;
+    }
+    ContribFlags unknown;
+    unknown.phabricator = "nope";
+    EXPECT_FALSE(BuildContrib(unknown, forges));
+    ContribFlags org;
+    org.github_orgs = {"not an org"};
+    EXPECT_FALSE(BuildContrib(org, forges));
+    ContribFlags hooks;
+    hooks.webhooks_current = {"gitlab"};
+    EXPECT_FALSE(BuildContrib(hooks, forges));
+    ContribFlags gerrit_without_instances;
+    gerrit_without_instances.gerrit = "wm";
+    EXPECT_FALSE(BuildContrib(gerrit_without_instances, ForgesConfig{}));
+}
+
 }  // namespace
 }  // namespace forgedb::app

@@ -1,5 +1,6 @@
 #include "forgedb/app/config.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 
@@ -163,6 +164,85 @@ Result<ForgesConfig> BuildForges(const ForgesFlags& flags) {
                                                           named.first, "--phabricator"));
         FORGEDB_ASSIGN_OR_RETURN(inst->hook_key, ReadSecretFile(named.second));
     }
+    return out;
+}
+
+Result<contrib::ContribConfig> BuildContrib(const ContribFlags& flags,
+                                            const ForgesConfig& forges) {
+    contrib::ContribConfig out;
+    if (!forges.gerrit.empty()) {
+        const GerritInstanceConfig* chosen = &forges.gerrit.front();
+        if (!flags.gerrit.empty()) {
+            chosen = nullptr;
+            for (const auto& g : forges.gerrit) {
+                if (g.name == flags.gerrit) chosen = &g;
+            }
+        }
+        if (chosen != nullptr) {
+            out.gerrit_instance = chosen->name;
+            out.gerrit_url = chosen->url;
+        }
+    }
+    if (!flags.gerrit.empty() && out.gerrit_instance.empty()) {
+        return Unexpected(ErrorCode::kInvalid, "--contrib-gerrit names '" + flags.gerrit +
+                                                   "', which no --gerrit NAME=URL defines");
+    }
+    if (!forges.phabricator.empty()) {
+        const PhabricatorInstanceConfig* chosen = &forges.phabricator.front();
+        if (!flags.phabricator.empty()) {
+            chosen = nullptr;
+            for (const auto& p : forges.phabricator) {
+                if (p.name == flags.phabricator) chosen = &p;
+            }
+        }
+        if (chosen != nullptr) {
+            out.phabricator_instance = chosen->name;
+            out.phabricator_url = chosen->url;
+        }
+    }
+    if (!flags.phabricator.empty() && out.phabricator_instance.empty()) {
+        return Unexpected(ErrorCode::kInvalid, "--contrib-phabricator names '" + flags.phabricator +
+                                                   "', which no --phabricator NAME=URL defines");
+    }
+    for (auto org : flags.github_orgs) {
+        for (auto& c : org) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        bool ok = !org.empty() && org.size() <= 39;
+        for (char c : org) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-');
+        if (!ok) {
+            return Unexpected(ErrorCode::kInvalid,
+                              "--contrib-github-org '" + org + "' is not a GitHub login");
+        }
+        out.github_orgs.push_back(org);
+    }
+    // A duration: digits with an optional unit s, m, h or d (seconds when none).
+    const std::string& f = flags.freshness;
+    size_t digits = 0;
+    while (digits < f.size() && std::isdigit(static_cast<unsigned char>(f[digits]))) ++digits;
+    std::string unit = f.substr(digits);
+    long long scale = unit.empty() || unit == "s" ? 1
+                      : unit == "m"               ? 60
+                      : unit == "h"               ? 3600
+                      : unit == "d"               ? 86400
+                                                  : 0;
+    if (digits == 0 || digits > 9 || scale == 0) {
+        return Unexpected(ErrorCode::kInvalid,
+                          "--contrib-freshness must be like 90s, 30m, 6h or 1d, not '" + f + "'");
+    }
+    out.freshness = std::chrono::seconds(std::stoll(f.substr(0, digits)) * scale);
+    for (const auto& forge : flags.webhooks_current) {
+        if (forge == "gerrit") {
+            out.gerrit_webhooks = true;
+        } else if (forge == "phabricator") {
+            out.phabricator_webhooks = true;
+        } else if (forge == "github") {
+            out.github_webhooks = true;
+        } else {
+            return Unexpected(ErrorCode::kInvalid, "--contrib-webhooks-current takes gerrit, "
+                                                   "phabricator and github, not '" +
+                                                       forge + "'");
+        }
+    }
+    out.crawl_on_view = !flags.no_crawl;
     return out;
 }
 

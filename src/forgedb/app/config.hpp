@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/result.hpp"
 
 namespace forgedb::app {
@@ -73,6 +74,18 @@ struct ForgesFlags {
 // credential names a configured instance.
 Result<ForgesConfig> BuildForges(const ForgesFlags& flags);
 
+// The contributor view's flags, turned into a checked contrib::ContribConfig by BuildContrib.
+struct ContribFlags {
+    std::string gerrit;       // --contrib-gerrit NAME; "" = the first --gerrit
+    std::string phabricator;  // --contrib-phabricator NAME; "" = the first --phabricator
+    std::vector<std::string> github_orgs;       // --contrib-github-org (repeatable)
+    std::string freshness = "1d";               // --contrib-freshness: 90s, 30m, 6h, 1d, 0
+    std::vector<std::string> webhooks_current;  // --contrib-webhooks-current gerrit,...
+    bool no_crawl = false;                      // --contrib-no-crawl
+};
+// Checks the names against the configured instances and parses the durations.
+Result<contrib::ContribConfig> BuildContrib(const ContribFlags& flags, const ForgesConfig& forges);
+
 struct ServeConfig {
     ListenAddress listen{"127.0.0.1", 8080};
     std::string database = "sqlite:forgedb.db";
@@ -83,6 +96,7 @@ struct ServeConfig {
     std::string api_token;  // bearer token of the /load endpoints; empty: they answer 401
     GithubConfig github;
     ForgesConfig forges;
+    contrib::ContribConfig contrib;
 };
 
 // Cross-field checks: a secret or the explicit insecure flag; sane worker and thread counts.

@@ -123,6 +123,32 @@ int main(int argc, char** argv) {
             ->envname("FORGEDB_PHABRICATOR_HOOK_KEY");
     };
     add_forges(serve);
+    forgedb::app::ContribFlags contrib_flags;
+    serve->add_option("--contrib-gerrit", contrib_flags.gerrit,
+                      "Gerrit instance whose usernames the contributor view uses (default: the "
+                      "first --gerrit)")
+        ->envname("FORGEDB_CONTRIB_GERRIT");
+    serve->add_option("--contrib-phabricator", contrib_flags.phabricator,
+                      "Phabricator instance of the contributor view (default: the first "
+                      "--phabricator)")
+        ->envname("FORGEDB_CONTRIB_PHABRICATOR");
+    serve->add_option("--contrib-github-org", contrib_flags.github_orgs,
+                      "GitHub organisation whose commits, pull requests and issues the "
+                      "contributor view counts (repeatable)")
+        ->envname("FORGEDB_CONTRIB_GITHUB_ORG");
+    serve->add_option("--contrib-freshness", contrib_flags.freshness,
+                      "How long a crawled window stays fresh for the contributor view (90s, 30m, "
+                      "6h, 1d)")
+        ->envname("FORGEDB_CONTRIB_FRESHNESS")
+        ->capture_default_str();
+    serve->add_option("--contrib-webhooks-current", contrib_flags.webhooks_current,
+                      "Forges whose webhooks keep the mirror current (gerrit, phabricator, "
+                      "github): a window once crawled never goes stale")
+        ->delimiter(',')
+        ->envname("FORGEDB_CONTRIB_WEBHOOKS_CURRENT");
+    serve->add_flag("--contrib-no-crawl", contrib_flags.no_crawl,
+                    "Views never queue crawls (the mirror is filled by webhooks and /load)")
+        ->envname("FORGEDB_CONTRIB_NO_CRAWL");
     std::string api_token_file;
     auto* api_token_opt =
         serve
@@ -223,6 +249,9 @@ int main(int argc, char** argv) {
     if (*serve) {
         serve_cfg.github = github;
         serve_cfg.forges = forges;
+        auto contrib = forgedb::app::BuildContrib(contrib_flags, forges);
+        if (!contrib) ConfigError(contrib.error().message);
+        serve_cfg.contrib = std::move(contrib).value();
         if (!api_token_file.empty()) {
             auto s = forgedb::app::ReadSecretFile(api_token_file);
             if (!s) ConfigError(s.error().message);

@@ -122,6 +122,8 @@ struct ContribConfig {
     bool gerrit_webhooks = false;
     bool phabricator_webhooks = false;
     bool github_webhooks = false;
+    // false: views never queue crawls (a mirror filled by webhooks and /load only).
+    bool crawl_on_view = true;
 };
 
 // Fuzzy "same person?" score in 0..100 of a full name against the real names found (empty
