@@ -4,7 +4,9 @@ set -euo pipefail
 PACKAGES=(build-essential cmake ninja-build pkg-config libcpp-httplib-dev nlohmann-json3-dev
           libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libssl-dev libspdlog-dev
           libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
-          postgresql curl)
+          postgresql curl
+          # the browser test of the web pages (tests/integration/ui_browser_test.cpp)
+          chromium python3 python3-websocket)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

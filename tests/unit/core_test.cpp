@@ -3,6 +3,7 @@
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
 #include "forgedb/core/time.hpp"
+#include "forgedb/core/url.hpp"
 #include "forgedb/replication/github_webhook.hpp"
 
 namespace forgedb {
@@ -15,6 +16,13 @@ TEST(Signature, GithubTestVector) {
     EXPECT_TRUE(replication::VerifyGithubSignature(
         "It's a Secret to Everybody", "Hello, World!",
         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
+}
+
+TEST(Url, PercentEncodeKeepsUnreservedAndChosenCharacters) {
+    EXPECT_EQ(PercentEncode("aZ09-._~"), "aZ09-._~");
+    EXPECT_EQ(PercentEncode("a b/c:d+é"), "a%20b%2Fc%3Ad%2B%C3%A9");
+    EXPECT_EQ(PercentEncode("status:open owner:x", ":"), "status:open%20owner:x");
+    EXPECT_EQ(PercentEncode(""), "");
 }
 
 TEST(Signature, RejectsWrongOrMalformed) {

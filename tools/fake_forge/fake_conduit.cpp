@@ -112,51 +112,6 @@ http::Response HtmlError(int status) {
     return r;
 }
 
-// ---- form bodies ----
-
-std::optional<std::string> Decode(std::string_view v) {
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    };
-    std::string out;
-    out.reserve(v.size());
-    for (size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '+') {
-            out += ' ';
-        } else if (v[i] == '%') {
-            if (i + 2 >= v.size()) return std::nullopt;
-            int hi = hex(v[i + 1]), lo = hex(v[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else {
-            out += v[i];
-        }
-    }
-    return out;
-}
-
-std::optional<std::vector<std::pair<std::string, std::string>>> ParseForm(std::string_view body) {
-    std::vector<std::pair<std::string, std::string>> out;
-    size_t pos = 0;
-    while (pos < body.size()) {
-        size_t amp = body.find('&', pos);
-        if (amp == std::string_view::npos) amp = body.size();
-        std::string_view pair = body.substr(pos, amp - pos);
-        pos = amp + 1;
-        if (pair.empty()) continue;
-        size_t eq = pair.find('=');
-        auto key = Decode(pair.substr(0, eq));
-        auto value = Decode(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-        if (!key || !value) return std::nullopt;
-        out.emplace_back(std::move(*key), std::move(*value));
-    }
-    return out;
-}
-
 // Stores `value` under a PHP-style nested name ("constraints[authorPHIDs][0]") in `root`.
 void SetNested(json& root, const std::string& name, const std::string& value) {
     std::vector<std::string> path;
@@ -310,14 +265,6 @@ std::string RealNameOf(const std::string& username) {
     return out + " Example";
 }
 
-json StatsJson(const RequestStats& s) {
-    return {{"total", s.total},
-            {"rate_limited", s.rate_limited},
-            {"faults", s.faults},
-            {"per_path", s.per_path},
-            {"urls", s.urls}};
-}
-
 }  // namespace
 
 struct FakeConduit::Call {
@@ -332,7 +279,7 @@ namespace {
 // Parses the form body of a call: api.token, PHP-nested fields, or Conduit's own
 // params=<JSON> with __conduit__.token.
 std::optional<FakeConduit::Call> ParseCall(std::string_view body) {
-    auto pairs = ParseForm(body);
+    auto pairs = http::ParseForm(body);
     if (!pairs) return std::nullopt;
     FakeConduit::Call call;
     for (auto& [k, v] : *pairs) {
@@ -503,6 +450,51 @@ bool InWindow(const json& item, const json& constraints, const char* field, cons
 
 bool InList(const std::vector<std::string>& list, const std::string& value) {
     return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// Resolves the user or project references (PHIDs, usernames, slugs) of constraint `key` with
+// `phid_of` into `out`; unknown names are an error, as in Phabricator.
+std::optional<Failure> ResolveRefs(const json& c, const char* key, const char* what,
+                                   const std::function<std::string(const std::string&)>& phid_of,
+                                   std::vector<std::string>& out) {
+    if (!c.contains(key)) return std::nullopt;
+    for (const auto& ref : AsList(c.at(key))) {
+        std::string phid = phid_of(ref);
+        if (phid.empty()) {
+            return Failure{"ERR-CONDUIT-CORE", std::string(what) + " \"" + ref +
+                                                   "\" does not exist or is not visible."};
+        }
+        out.push_back(phid);
+    }
+    return std::nullopt;
+}
+
+// The constraints that maniphest.search and differential.revision.search share: ids, phids,
+// authorPHIDs (resolved into `authors`), statuses and the created and modified windows.
+bool MatchesShared(long long id, const json& item, const json& c,
+                   const std::vector<std::string>& authors) {
+    const json& f = item["fields"];
+    if (c.contains("ids") && !InList(AsList(c.at("ids")), std::to_string(id))) return false;
+    if (c.contains("phids") && !InList(AsList(c.at("phids")), item["phid"].get<std::string>())) {
+        return false;
+    }
+    if (c.contains("authorPHIDs") && !InList(authors, f["authorPHID"].get<std::string>())) {
+        return false;
+    }
+    if (c.contains("statuses") &&
+        !InList(AsList(c.at("statuses")), f["status"]["value"].get<std::string>())) {
+        return false;
+    }
+    return InWindow(item, c, "dateCreated", "createdStart", "createdEnd") &&
+           InWindow(item, c, "dateModified", "modifiedStart", "modifiedEnd");
+}
+
+// The answer of a *.search call: the page of `items`, or the paging's failure.
+json PagedAnswer(const std::vector<const json*>& items, const json& params,
+                 const std::string& order, const std::map<long long, const json*>& all) {
+    std::optional<Failure> failure;
+    json page = PageOf(items, params, order, all, Attachments(params), failure);
+    return failure ? ErrorEnvelope(*failure) : Envelope(std::move(page));
 }
 
 }  // namespace
@@ -804,10 +796,7 @@ void FakeConduit::SetTokens(std::vector<std::string> tokens) {
     tokens_ = std::move(tokens);
 }
 
-void FakeConduit::AddFault(Fault fault) {
-    std::lock_guard lock(state_mu_);
-    if (fault.count > 0) faults_.push_back(std::move(fault));
-}
+void FakeConduit::AddFault(Fault fault) { pipeline_.AddFault(std::move(fault)); }
 
 void FakeConduit::AddConduitError(ConduitErrorFault fault) {
     std::lock_guard lock(state_mu_);
@@ -815,33 +804,21 @@ void FakeConduit::AddConduitError(ConduitErrorFault fault) {
 }
 
 void FakeConduit::ClearFaults() {
+    pipeline_.ClearFaults();
     std::lock_guard lock(state_mu_);
-    faults_.clear();
     conduit_errors_.clear();
 }
 
-std::vector<Fault> FakeConduit::PendingFaults() const {
-    std::lock_guard lock(state_mu_);
-    return {faults_.begin(), faults_.end()};
-}
+std::vector<Fault> FakeConduit::PendingFaults() const { return pipeline_.PendingFaults(); }
 
 std::vector<ConduitErrorFault> FakeConduit::PendingConduitErrors() const {
     std::lock_guard lock(state_mu_);
     return {conduit_errors_.begin(), conduit_errors_.end()};
 }
 
-RequestStats FakeConduit::Stats() const {
-    std::lock_guard lock(state_mu_);
-    RequestStats s = stats_;
-    s.urls.assign(urls_.begin(), urls_.end());
-    return s;
-}
+RequestStats FakeConduit::Stats() const { return pipeline_.Stats(); }
 
-void FakeConduit::ResetStats() {
-    std::lock_guard lock(state_mu_);
-    stats_ = RequestStats{};
-    urls_.clear();
-}
+void FakeConduit::ResetStats() { pipeline_.ResetStats(); }
 
 // ---------------------------------------------------------------------------------------------
 // Conduit methods (callers hold data_mu_ shared)
@@ -878,9 +855,7 @@ json FakeConduit::UserSearch(const Call& call) const {
         if (c.contains("isBot") && Truthy(c["isBot"])) continue;  // no bots here
         items.push_back(&u);
     }
-    std::optional<Failure> failure;
-    json page = PageOf(items, call.params, order, all, Attachments(call.params), failure);
-    return failure ? ErrorEnvelope(*failure) : Envelope(std::move(page));
+    return PagedAnswer(items, call.params, order, all);
 }
 
 json FakeConduit::ProjectSearch(const Call& call) const {
@@ -926,37 +901,21 @@ json FakeConduit::TaskSearch(const Call& call) const {
     std::string order;
     if (auto f = CheckConstraints(call.params, kSpec, c)) return ErrorEnvelope(*f);
     if (auto f = CheckOrder(call.params, kSpec, order)) return ErrorEnvelope(*f);
-    // Users and projects may be named by username and slug; unknown names are an error.
-    auto resolve = [&](const char* key, bool project,
-                       std::vector<std::string>& out) -> std::optional<Failure> {
-        if (!c.contains(key)) return std::nullopt;
-        for (const auto& ref : AsList(c[key])) {
-            std::string phid = project ? ProjectPhidOf(ref) : UserPhidOf(ref);
-            if (phid.empty()) {
-                return Failure{"ERR-CONDUIT-CORE", std::string(project ? "Project" : "User") +
-                                                       " \"" + ref +
-                                                       "\" does not exist or is not visible."};
-            }
-            out.push_back(phid);
-        }
-        return std::nullopt;
-    };
+    // Users and projects may be named by username and slug.
+    auto user = [this](const std::string& ref) { return UserPhidOf(ref); };
+    auto project = [this](const std::string& ref) { return ProjectPhidOf(ref); };
     std::vector<std::string> authors, owners, projects;
-    if (auto f = resolve("authorPHIDs", false, authors)) return ErrorEnvelope(*f);
-    if (auto f = resolve("assigned", false, owners)) return ErrorEnvelope(*f);
-    if (auto f = resolve("projects", true, projects)) return ErrorEnvelope(*f);
+    if (auto f = ResolveRefs(c, "authorPHIDs", "User", user, authors)) return ErrorEnvelope(*f);
+    if (auto f = ResolveRefs(c, "assigned", "User", user, owners)) return ErrorEnvelope(*f);
+    if (auto f = ResolveRefs(c, "projects", "Project", project, projects)) {
+        return ErrorEnvelope(*f);
+    }
     std::vector<const json*> items;
     std::map<long long, const json*> all;
     for (const auto& [id, t] : tasks_) {
         all[id] = &t;
+        if (!MatchesShared(id, t, c, authors)) continue;
         const json& f = t["fields"];
-        if (c.contains("ids") && !InList(AsList(c["ids"]), std::to_string(id))) continue;
-        if (c.contains("phids") && !InList(AsList(c["phids"]), t["phid"].get<std::string>())) {
-            continue;
-        }
-        if (c.contains("authorPHIDs") && !InList(authors, f["authorPHID"].get<std::string>())) {
-            continue;
-        }
         if (c.contains("assigned") &&
             (!f["ownerPHID"].is_string() || !InList(owners, f["ownerPHID"].get<std::string>()))) {
             continue;
@@ -969,20 +928,12 @@ json FakeConduit::TaskSearch(const Call& call) const {
             });
             if (!all_tagged) continue;
         }
-        if (c.contains("statuses") &&
-            !InList(AsList(c["statuses"]), f["status"]["value"].get<std::string>())) {
-            continue;
-        }
         if (c.contains("subtypes") && !InList(AsList(c["subtypes"]), f.value("subtype", ""))) {
             continue;
         }
-        if (!InWindow(t, c, "dateCreated", "createdStart", "createdEnd")) continue;
-        if (!InWindow(t, c, "dateModified", "modifiedStart", "modifiedEnd")) continue;
         items.push_back(&t);
     }
-    std::optional<Failure> failure;
-    json page = PageOf(items, call.params, order, all, Attachments(call.params), failure);
-    return failure ? ErrorEnvelope(*failure) : Envelope(std::move(page));
+    return PagedAnswer(items, call.params, order, all);
 }
 
 json FakeConduit::RevisionSearch(const Call& call) const {
@@ -994,43 +945,20 @@ json FakeConduit::RevisionSearch(const Call& call) const {
     if (auto f = CheckConstraints(call.params, kSpec, c)) return ErrorEnvelope(*f);
     if (auto f = CheckOrder(call.params, kSpec, order)) return ErrorEnvelope(*f);
     std::vector<std::string> authors;
-    if (c.contains("authorPHIDs")) {
-        for (const auto& ref : AsList(c["authorPHIDs"])) {
-            std::string phid = UserPhidOf(ref);
-            if (phid.empty()) {
-                return ErrorEnvelope(
-                    {"ERR-CONDUIT-CORE", "User \"" + ref + "\" does not exist or is not visible."});
-            }
-            authors.push_back(phid);
-        }
-    }
+    auto user = [this](const std::string& ref) { return UserPhidOf(ref); };
+    if (auto f = ResolveRefs(c, "authorPHIDs", "User", user, authors)) return ErrorEnvelope(*f);
     std::vector<const json*> items;
     std::map<long long, const json*> all;
     for (const auto& [id, r] : revisions_) {
         all[id] = &r;
-        const json& f = r["fields"];
-        if (c.contains("ids") && !InList(AsList(c["ids"]), std::to_string(id))) continue;
-        if (c.contains("phids") && !InList(AsList(c["phids"]), r["phid"].get<std::string>())) {
-            continue;
-        }
-        if (c.contains("authorPHIDs") && !InList(authors, f["authorPHID"].get<std::string>())) {
-            continue;
-        }
-        if (c.contains("statuses") &&
-            !InList(AsList(c["statuses"]), f["status"]["value"].get<std::string>())) {
-            continue;
-        }
+        if (!MatchesShared(id, r, c, authors)) continue;
         if (c.contains("repositoryPHIDs") &&
-            !InList(AsList(c["repositoryPHIDs"]), f.value("repositoryPHID", ""))) {
+            !InList(AsList(c["repositoryPHIDs"]), r["fields"].value("repositoryPHID", ""))) {
             continue;
         }
-        if (!InWindow(r, c, "dateCreated", "createdStart", "createdEnd")) continue;
-        if (!InWindow(r, c, "dateModified", "modifiedStart", "modifiedEnd")) continue;
         items.push_back(&r);
     }
-    std::optional<Failure> failure;
-    json page = PageOf(items, call.params, order, all, Attachments(call.params), failure);
-    return failure ? ErrorEnvelope(*failure) : Envelope(std::move(page));
+    return PagedAnswer(items, call.params, order, all);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1039,22 +967,12 @@ json FakeConduit::RevisionSearch(const Call& call) const {
 http::Response FakeConduit::HandleApi(const http::Request& req, const std::string& method) {
     const std::string path = "/api/" + method;
     auto call = ParseCall(req.body);
-    std::optional<Fault> fault;
+    std::optional<Fault> fault = pipeline_.Match(
+        path, path + "?" + (call ? call->logged : std::string("(unparsable body)")));
     std::optional<ConduitErrorFault> in_band;
     std::vector<std::string> tokens;
     {
         std::lock_guard lock(state_mu_);
-        ++stats_.total;
-        ++stats_.per_path[path];
-        urls_.push_back(path + "?" + (call ? call->logged : std::string("(unparsable body)")));
-        while (urls_.size() > options_.max_logged_urls) urls_.pop_front();
-        for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-            if (path.rfind(it->path_prefix, 0) != 0) continue;
-            fault = *it;
-            if (--it->count <= 0) faults_.erase(it);
-            ++stats_.faults;
-            break;
-        }
         tokens = tokens_;
     }
 
@@ -1081,61 +999,34 @@ http::Response FakeConduit::HandleApi(const http::Request& req, const std::strin
                 if (!it->method.empty() && it->method != method) continue;
                 in_band = *it;
                 if (--it->count <= 0) conduit_errors_.erase(it);
-                ++stats_.faults;
                 break;
             }
         }
+        if (in_band) pipeline_.CountFault();
         if (in_band) return JsonAnswer(200, ErrorEnvelope({in_band->code, in_band->info}));
         std::shared_lock lock(data_mu_);
         return JsonAnswer(200, Dispatch(method, *call));
     };
 
     if (fault) {
-        switch (fault->kind) {
-            case FaultKind::kSlow:
-                std::this_thread::sleep_for(std::chrono::milliseconds(fault->delay_ms));
-                break;  // then answer normally
-            case FaultKind::kStatus:
-                return HtmlError(fault->status);
-            case FaultKind::kTooManyRequests: {
-                {
-                    std::lock_guard lock(state_mu_);
-                    ++stats_.rate_limited;
-                }
-                auto r = HtmlError(429);
-                r.headers.emplace_back("Retry-After", std::to_string(fault->retry_after_seconds));
-                return r;
-            }
-            case FaultKind::kSecondaryRateLimit: {
-                {
-                    std::lock_guard lock(state_mu_);
-                    ++stats_.rate_limited;
-                }
+        FaultAnswers answers;
+        answers.error = [this](const Fault& f) {
+            if (f.kind == FaultKind::kStatus) return HtmlError(f.status);
+            pipeline_.CountRateLimited();
+            if (f.kind == FaultKind::kSecondaryRateLimit) {
                 return JsonAnswer(
                     200, ErrorEnvelope({"ERR-RATE-LIMIT",
                                         "You are making too many requests too quickly. Wait a "
                                         "moment and try again."}));
             }
-            case FaultKind::kDropConnection: {
-                int fd = connection::FindSocket(req);
-                if (fd >= 0 && connection::SendAndShutdown(fd, "")) return HtmlError(500);
-                return HtmlError(502);
-            }
-            case FaultKind::kTruncatedBody: {
-                http::Response full = answer();
-                std::string raw = "HTTP/1.1 " + std::to_string(full.status) + " " +
-                                  Reason(full.status) + "\r\nContent-Type: " + full.content_type +
-                                  "\r\nContent-Length: " + std::to_string(full.body.size()) +
-                                  "\r\nConnection: close\r\n";
-                for (const auto& [k, v] : full.headers) raw += k + ": " + v + "\r\n";
-                raw += "\r\n";
-                raw.append(full.body, 0, full.body.size() / 2);
-                int fd = connection::FindSocket(req);
-                if (fd >= 0 && connection::SendAndShutdown(fd, raw)) return HtmlError(500);
-                full.body.resize(full.body.size() / 2);
-                return full;
-            }
-        }
+            auto r = HtmlError(429);
+            r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_seconds));
+            return r;
+        };
+        answers.plain = [](int status, std::string_view) { return HtmlError(status); };
+        answers.normal = answer;
+        answers.reason = Reason;
+        if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
     }
     return answer();
 }
@@ -1153,31 +1044,14 @@ void FakeConduit::AddControlRoutes() {
     control("GET", "/_fake/health", [](const http::Request&) {
         return JsonAnswer(200, {{"ok", true}});
     });
-    control("GET", "/_fake/stats",
-            [this](const http::Request&) { return JsonAnswer(200, StatsJson(Stats())); });
-    control("DELETE", "/_fake/stats", [this](const http::Request&) {
-        ResetStats();
-        return http::Response::Message(200, "reset");
-    });
-    control("POST", "/_fake/faults", [this, body_json, bad](const http::Request& r) {
-        json j = body_json(r);
-        if (!j.is_object()) return bad("body must be a JSON object");
-        auto kind = ParseFaultKind(j.value("kind", "status"));
-        if (!kind) return bad("unknown fault kind");
-        Fault f;
-        f.kind = *kind;
-        f.status = j.value("status", 500);
-        f.retry_after_seconds = j.value("retry_after", 60);
-        f.delay_ms = j.value("delay_ms", 0);
-        f.path_prefix = j.value("path_prefix", "");
-        f.count = j.value("count", 1);
-        AddFault(f);
-        return http::Response::Message(201, "added");
-    });
-    control("DELETE", "/_fake/faults", [this](const http::Request&) {
-        ClearFaults();
-        return http::Response::Message(200, "cleared");
-    });
+    pipeline_.AddRoutes(router_,
+                        {.json = JsonAnswer,
+                         .stats_fields = {"total", "rate_limited", "faults", "per_path", "urls"},
+                         .plain_messages = true,
+                         .on_clear = [this] {
+                             std::lock_guard lock(state_mu_);
+                             conduit_errors_.clear();
+                         }});
     control("POST", "/_fake/conduit-errors", [this, body_json, bad](const http::Request& r) {
         json j = body_json(r);
         if (!j.is_object()) return bad("body must be a JSON object");

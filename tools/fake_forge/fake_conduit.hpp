@@ -12,14 +12,14 @@
 // the last item of the page, or null on the last page). Author and assignee constraints take
 // usernames as well as PHIDs, project constraints slugs as well as PHIDs, as Phabricator's do.
 // Orders: "newest" (the default), "oldest", "updated", "outdated" (least recently modified
-// first). Tests can inject faults (fake::Fault of fake_github.hpp: 5xx, 429, slow, truncated,
+// first). Tests can inject faults (fake::Fault of fault_pipeline.hpp: 5xx, 429, slow, truncated,
 // dropped; kSecondaryRateLimit answers Conduit's in-band ERR-RATE-LIMIT) and in-band Conduit
 // errors, change tasks while serving, and read request statistics. A small JSON control API lives
 // under /_fake/ (see fake_conduit.cpp).
 //
 // Thread-safety: every public member but Start() and Stop() (which belong to the owner) may be
-// called from any thread, also while serving. The data sits behind a reader/writer lock;
-// statistics and faults behind a second mutex.
+// called from any thread, also while serving. The data sits behind a reader/writer lock, tokens
+// and in-band errors behind a second mutex, statistics and faults in a FaultPipeline.
 
 #include <atomic>
 #include <chrono>
@@ -33,7 +33,7 @@
 #include <string>
 #include <vector>
 
-#include "fake_github.hpp"
+#include "fake_forge/fault_pipeline.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
 #include "forgedb/http/http.hpp"
@@ -169,10 +169,8 @@ private:
 
     mutable std::mutex state_mu_;
     std::vector<std::string> tokens_;
-    std::deque<Fault> faults_;
     std::deque<ConduitErrorFault> conduit_errors_;
-    RequestStats stats_;
-    std::deque<std::string> urls_;
+    FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 
     http::Router router_;
     std::unique_ptr<http::Server> server_;  // set between Start() and Stop()

@@ -21,6 +21,7 @@
 #include <thread>
 
 #include "connection.hpp"
+#include "forgedb/core/url.hpp"
 #include "objects.hpp"
 
 namespace forgedb::fake {
@@ -88,15 +89,6 @@ const char* Reason(int status) {
         default:
             return "Unknown";
     }
-}
-
-std::string QueryString(const std::multimap<std::string, std::string>& query) {
-    std::string out;
-    for (const auto& [k, v] : query) {
-        if (!out.empty()) out += '&';
-        out += objects::PercentEncode(k, ":") + "=" + objects::PercentEncode(v, ":");
-    }
-    return out;
 }
 
 std::optional<std::string> Base64Decode(std::string_view in) {
@@ -230,12 +222,6 @@ Options OptionsOf(const http::Request& req) {
         if (v == "DETAILS") o.details = true;
     }
     return o;
-}
-
-json FaultJson(const Fault& f) {
-    return {{"kind", FaultKindName(f.kind)},        {"status", f.status},
-            {"retry_after", f.retry_after_seconds}, {"delay_ms", f.delay_ms},
-            {"path_prefix", f.path_prefix},         {"count", f.count}};
 }
 
 // FNV-1a, so that generated data depends on the owner's name the same way everywhere.
@@ -389,7 +375,7 @@ GeneratedGerritOwner FakeGerrit::Generate(const std::string& owner_username, int
                               kNouns[rng.Below(std::size(kNouns))] + " (change " +
                               std::to_string(number) + ")";
         json change = {
-            {"id", objects::PercentEncode(project) + "~master~" + change_id},
+            {"id", PercentEncode(project) + "~master~" + change_id},
             {"project", project},
             {"branch", "master"},
             {"hashtags", json::array()},
@@ -520,33 +506,15 @@ Result<std::string> FakeGerrit::AddPatchSet(long long number, Timestamp at) {
 // ---------------------------------------------------------------------------------------------
 // Faults and statistics
 
-void FakeGerrit::AddFault(Fault fault) {
-    std::lock_guard lock(state_mu_);
-    if (fault.count > 0) faults_.push_back(std::move(fault));
-}
+void FakeGerrit::AddFault(Fault fault) { pipeline_.AddFault(std::move(fault)); }
 
-void FakeGerrit::ClearFaults() {
-    std::lock_guard lock(state_mu_);
-    faults_.clear();
-}
+void FakeGerrit::ClearFaults() { pipeline_.ClearFaults(); }
 
-std::vector<Fault> FakeGerrit::PendingFaults() const {
-    std::lock_guard lock(state_mu_);
-    return {faults_.begin(), faults_.end()};
-}
+std::vector<Fault> FakeGerrit::PendingFaults() const { return pipeline_.PendingFaults(); }
 
-RequestStats FakeGerrit::Stats() const {
-    std::lock_guard lock(state_mu_);
-    RequestStats s = stats_;
-    s.urls.assign(urls_.begin(), urls_.end());
-    return s;
-}
+RequestStats FakeGerrit::Stats() const { return pipeline_.Stats(); }
 
-void FakeGerrit::ResetStats() {
-    std::lock_guard lock(state_mu_);
-    stats_ = RequestStats{};
-    urls_.clear();
-}
+void FakeGerrit::ResetStats() { pipeline_.ResetStats(); }
 
 // ---------------------------------------------------------------------------------------------
 // Serving
@@ -626,23 +594,7 @@ bool FakeGerrit::Authorized(const http::Request& req) const {
 
 http::Response FakeGerrit::HandleApi(const http::Request& req, const std::string& api_path,
                                      bool auth) {
-    std::string url = req.path;
-    if (!req.query.empty()) url += "?" + QueryString(req.query);
-    std::optional<Fault> fault;
-    {
-        std::lock_guard lock(state_mu_);
-        ++stats_.total;
-        ++stats_.per_path[api_path];
-        urls_.push_back(url);
-        while (urls_.size() > options_.max_logged_urls) urls_.pop_front();
-        for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-            if (!StartsWith(api_path, it->path_prefix)) continue;
-            fault = *it;
-            if (--it->count <= 0) faults_.erase(it);
-            ++stats_.faults;
-            break;
-        }
-    }
+    std::optional<Fault> fault = pipeline_.Match(api_path, LoggedUrl(req));
     auto answer = [&]() -> http::Response {
         if (req.method != "GET" && req.method != "HEAD") return Text(405, "Method Not Allowed");
         if (auth && !Authorized(req)) {
@@ -662,42 +614,18 @@ http::Response FakeGerrit::HandleApi(const http::Request& req, const std::string
         return Text(404, "Not Found");
     };
     if (fault) {
-        switch (fault->kind) {
-            case FaultKind::kSlow:
-                std::this_thread::sleep_for(std::chrono::milliseconds(fault->delay_ms));
-                break;  // then answer normally
-            case FaultKind::kStatus:
-                return Text(fault->status, Reason(fault->status));
-            case FaultKind::kSecondaryRateLimit:
-            case FaultKind::kTooManyRequests: {
-                auto r = Text(429, "Too Many Requests");
-                r.headers.emplace_back("Retry-After", std::to_string(fault->retry_after_seconds));
-                return r;
-            }
-            case FaultKind::kDropConnection: {
-                int fd = connection::FindSocket(req);
-                if (fd >= 0 && connection::SendAndShutdown(fd, "")) {
-                    return Text(500, "dropped");  // never sent
-                }
-                return Text(502, "fake forge: no connection to drop");
-            }
-            case FaultKind::kTruncatedBody: {
-                http::Response full = answer();
-                std::string raw = "HTTP/1.1 " + std::to_string(full.status) + " " +
-                                  Reason(full.status) + "\r\nContent-Type: " + full.content_type +
-                                  "\r\nContent-Length: " + std::to_string(full.body.size()) +
-                                  "\r\nConnection: close\r\n";
-                for (const auto& [k, v] : full.headers) raw += k + ": " + v + "\r\n";
-                raw += "\r\n";
-                raw.append(full.body, 0, full.body.size() / 2);
-                int fd = connection::FindSocket(req);
-                if (fd >= 0 && connection::SendAndShutdown(fd, raw)) {
-                    return Text(500, "truncated");  // never sent
-                }
-                full.body.resize(full.body.size() / 2);
-                return full;
-            }
-        }
+        FaultAnswers answers;
+        answers.error = [](const Fault& f) {
+            if (f.kind == FaultKind::kStatus) return Text(f.status, Reason(f.status));
+            // Gerrit has one kind of rate limit.
+            auto r = Text(429, "Too Many Requests");
+            r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_seconds));
+            return r;
+        };
+        answers.plain = Text;
+        answers.normal = answer;
+        answers.reason = Reason;
+        if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
     }
     return answer();
 }
@@ -910,40 +838,8 @@ void FakeGerrit::AddControlRoutes() {
     control_.Add({"GET", "/_fake/health", [](const http::Request&) {
                       return ControlJson(200, {{"ok", true}});
                   }});
-    control_.Add({"GET", "/_fake/stats", [this](const http::Request&) {
-                      RequestStats s = Stats();
-                      return ControlJson(
-                          200,
-                          {{"total", s.total}, {"faults", s.faults}, {"per_path", s.per_path}});
-                  }});
-    control_.Add({"DELETE", "/_fake/stats", [this](const http::Request&) {
-                      ResetStats();
-                      return ControlJson(200, {{"ok", true}});
-                  }});
-    control_.Add({"GET", "/_fake/faults", [this](const http::Request&) {
-                      json list = json::array();
-                      for (const auto& f : PendingFaults()) list.push_back(FaultJson(f));
-                      return ControlJson(200, list);
-                  }});
-    control_.Add({"POST", "/_fake/faults", [=, this](const http::Request& r) {
-                      auto j = body_of(r);
-                      if (!j) return bad("body must be a JSON object");
-                      auto kind = ParseFaultKind(j->value("kind", "status"));
-                      if (!kind) return bad("unknown fault kind");
-                      Fault f;
-                      f.kind = *kind;
-                      f.status = j->value("status", 500);
-                      f.retry_after_seconds = j->value("retry_after", 60);
-                      f.delay_ms = j->value("delay_ms", 0);
-                      f.path_prefix = j->value("path_prefix", "");
-                      f.count = j->value("count", 1);
-                      AddFault(f);
-                      return ControlJson(200, FaultJson(f));
-                  }});
-    control_.Add({"DELETE", "/_fake/faults", [this](const http::Request&) {
-                      ClearFaults();
-                      return ControlJson(200, {{"ok", true}});
-                  }});
+    pipeline_.AddRoutes(control_,
+                        {.json = ControlJson, .stats_fields = {"total", "faults", "per_path"}});
     control_.Add({"POST", "/_fake/generate", [=, this](const http::Request& r) {
                       auto j = body_of(r);
                       if (!j || !j->contains("owner") || !(*j)["owner"].is_string()) {

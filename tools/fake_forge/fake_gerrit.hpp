@@ -22,28 +22,26 @@
 // username; otherwise only _account_id), CURRENT_REVISION, ALL_REVISIONS, CURRENT_COMMIT /
 // ALL_COMMITS (a revision's `commit`).
 //
-// Tests can inject faults (fake::Fault of fake_github.hpp: 5xx, 429 + Retry-After, slow answers,
+// Tests can inject faults (fake::Fault of fault_pipeline.hpp: 5xx, 429 + Retry-After, slow answers,
 // truncated bodies, dropped connections; kSecondaryRateLimit is answered like kTooManyRequests,
 // Gerrit has no other kind), change the data while serving, and read request statistics. A small
 // JSON control API lives under /_fake/ (see fake_gerrit.cpp); it is not counted.
 //
 // Thread-safety: every public member but Start() and Stop() (which belong to the owner) may be
 // called from any thread, also while serving. The data sits behind a reader/writer lock;
-// statistics and faults behind a second mutex.
+// statistics and faults in a FaultPipeline.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <shared_mutex>
 #include <string>
 #include <vector>
 
-#include "fake_forge/fake_github.hpp"
+#include "fake_forge/fault_pipeline.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
@@ -171,10 +169,7 @@ private:
     long long next_account_id_ = 1000000;
     long long next_number_ = 10000;
 
-    mutable std::mutex state_mu_;
-    std::deque<Fault> faults_;
-    RequestStats stats_;
-    std::deque<std::string> urls_;
+    FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 
     http::Router control_;                  // /_fake/...
     http::Router outer_;                    // catch-all patterns that call Handle()

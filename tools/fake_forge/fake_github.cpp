@@ -31,6 +31,7 @@
 
 #include "connection.hpp"
 #include "forgedb/core/crypto.hpp"
+#include "forgedb/core/url.hpp"
 #include "objects.hpp"
 
 namespace forgedb::fake {
@@ -77,16 +78,13 @@ http::Response Invalid(std::string_view message) {
     return JsonResponse(422, obj::ErrorBody(422, message, kDocs));
 }
 
-// RFC 3986 percent-encoding of a query value (unreserved characters and ":" kept).
-std::string UrlEncode(std::string_view s) { return obj::PercentEncode(s, ":"); }
-
 // The query string of `query` with `page` replaced (page <= 0: left as is).
 std::string QueryString(const std::multimap<std::string, std::string>& query, long long page) {
     std::string out;
     bool page_done = false;
     auto add = [&](const std::string& k, const std::string& v) {
         if (!out.empty()) out += '&';
-        out += UrlEncode(k) + "=" + UrlEncode(v);
+        out += PercentEncode(k, ":") + "=" + PercentEncode(v, ":");
     };
     for (const auto& [k, v] : query) {
         if (k == "page" && page > 0) {
@@ -238,18 +236,6 @@ std::string FaultMessage(int status) {
     }
 }
 
-json FaultJson(const Fault& f) {
-    return {{"kind", FaultKindName(f.kind)},        {"status", f.status},
-            {"retry_after", f.retry_after_seconds}, {"delay_ms", f.delay_ms},
-            {"path_prefix", f.path_prefix},         {"count", f.count}};
-}
-
-json StatsJson(const RequestStats& s) {
-    return {
-        {"total", s.total},   {"not_modified", s.not_modified}, {"rate_limited", s.rate_limited},
-        {"faults", s.faults}, {"per_path", s.per_path},         {"urls", s.urls}};
-}
-
 json BudgetJson(const RateBudget& b) {
     return {{"limit", b.limit},
             {"remaining", b.remaining},
@@ -336,33 +322,6 @@ std::optional<ItemKind> ParseItemKind(std::string_view name) {
     return std::nullopt;
 }
 
-const char* FaultKindName(FaultKind kind) {
-    switch (kind) {
-        case FaultKind::kStatus:
-            return "status";
-        case FaultKind::kSecondaryRateLimit:
-            return "secondary_rate_limit";
-        case FaultKind::kTooManyRequests:
-            return "too_many_requests";
-        case FaultKind::kSlow:
-            return "slow";
-        case FaultKind::kTruncatedBody:
-            return "truncated_body";
-        case FaultKind::kDropConnection:
-            return "drop_connection";
-    }
-    return "?";
-}
-
-std::optional<FaultKind> ParseFaultKind(std::string_view name) {
-    for (FaultKind k :
-         {FaultKind::kStatus, FaultKind::kSecondaryRateLimit, FaultKind::kTooManyRequests,
-          FaultKind::kSlow, FaultKind::kTruncatedBody, FaultKind::kDropConnection}) {
-        if (name == FaultKindName(k)) return k;
-    }
-    return std::nullopt;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Data model
 
@@ -399,6 +358,7 @@ struct FakeGithub::Repo {
     std::map<long long, json> milestones;   // by number
     std::map<long long, json> hooks;        // by id
     std::map<long long, Comment> comments;  // by id
+    std::vector<json> commits;              // newest first, as GitHub lists them
     long long next_number = 1;
 
     json* FindLabel(const std::string& name) {
@@ -530,17 +490,19 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
     std::unique_lock lock(data_mu_);
     const std::string start_time = Time(o.start);
 
-    auto ensure_user = [&](const std::string& login) -> json {
+    auto ensure_user = [&](const std::string& login, bool organization = false) -> json {
         std::string key = Lower(login);
         auto it = users_.find(key);
         if (it == users_.end()) {
-            json full = obj::FullUser(obj::SimpleUser(login, NextId("user")), start_time);
+            json full = obj::FullUser(obj::SimpleUser(login, NextId("user"), organization),
+                                      start_time);
+            if (organization) full["type"] = "Organization";
             user_order_.push_back(key);
             it = users_.emplace(key, std::move(full)).first;
         }
         return obj::SimpleUserOf(it->second);
     };
-    const json owner_user = ensure_user(owner);
+    const json owner_user = ensure_user(owner, o.organization);
     std::vector<json> devs;
     for (const char* d : kDevelopers) devs.push_back(ensure_user(d));
 
@@ -684,6 +646,40 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
         out.latest_update = std::max(out.latest_update, updated);
         repo->items.emplace(n, std::move(item));
     }
+    // Commits, oldest first here, served newest first.
+    std::vector<json> authors;
+    for (const auto& a : o.commit_authors) authors.push_back(ensure_user(a));
+    if (authors.empty()) authors = devs;
+    for (int i = 0; i < o.commits; ++i) {
+        const json& author = authors[static_cast<size_t>(i) % authors.size()];
+        const std::string at = Time(o.start + o.spacing * i + std::chrono::seconds{1800});
+        const std::string sha = rng.Hex(40);
+        const std::string login = author.value("login", "");
+        std::string message = std::string(kVerbs[rng.Below(Count(kVerbs))]) + " part " +
+                              std::to_string(i + 1) + " of " + name + "\n\nGenerated commit.";
+        if (i % 3 == 0) message += "\n\nChange-Id: I" + rng.Hex(40);
+        json person = {{"name", "Developer " + login},
+                       {"email", login + "@example.org"},
+                       {"date", at}};
+        repo->commits.push_back(
+            {{"sha", sha},
+             {"node_id", obj::NodeId("Commit", out.id * 100000 + i)},
+             {"commit",
+              {{"author", person},
+               {"committer", person},
+               {"message", message},
+               {"tree", {{"sha", rng.Hex(40)}, {"url", api + "/git/trees/" + sha}}},
+               {"url", api + "/git/commits/" + sha},
+               {"comment_count", 0}}},
+             {"url", api + "/commits/" + sha},
+             {"html_url", web + "/commit/" + sha},
+             {"comments_url", api + "/commits/" + sha + "/comments"},
+             {"author", author},
+             {"committer", author},
+             {"parents", json::array()}});
+    }
+    std::reverse(repo->commits.begin(), repo->commits.end());
+    out.commits = static_cast<int>(repo->commits.size());
     repo->next_number = total + 1;
     out.labels = static_cast<int>(repo->labels.size());
     out.milestones = static_cast<int>(repo->milestones.size());
@@ -1084,33 +1080,15 @@ RateBudget FakeGithub::Budget(const std::string& token) const {
     return RateBudget{limit, limit, now + 3600};
 }
 
-void FakeGithub::AddFault(Fault fault) {
-    std::lock_guard lock(state_mu_);
-    if (fault.count > 0) faults_.push_back(std::move(fault));
-}
+void FakeGithub::AddFault(Fault fault) { pipeline_.AddFault(std::move(fault)); }
 
-void FakeGithub::ClearFaults() {
-    std::lock_guard lock(state_mu_);
-    faults_.clear();
-}
+void FakeGithub::ClearFaults() { pipeline_.ClearFaults(); }
 
-std::vector<Fault> FakeGithub::PendingFaults() const {
-    std::lock_guard lock(state_mu_);
-    return {faults_.begin(), faults_.end()};
-}
+std::vector<Fault> FakeGithub::PendingFaults() const { return pipeline_.PendingFaults(); }
 
-RequestStats FakeGithub::Stats() const {
-    std::lock_guard lock(state_mu_);
-    RequestStats s = stats_;
-    s.urls.assign(urls_.begin(), urls_.end());
-    return s;
-}
+RequestStats FakeGithub::Stats() const { return pipeline_.Stats(); }
 
-void FakeGithub::ResetStats() {
-    std::lock_guard lock(state_mu_);
-    stats_ = RequestStats{};
-    urls_.clear();
-}
+void FakeGithub::ResetStats() { pipeline_.ResetStats(); }
 
 // ---------------------------------------------------------------------------------------------
 // Serving
@@ -1172,26 +1150,12 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
     const std::string key = BudgetKey(token);
     const long long now =
         std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
-    std::string url = req.path;
-    if (!req.query.empty()) url += "?" + QueryString(req.query, 0);
-
-    std::optional<Fault> fault;
+    std::optional<Fault> fault = pipeline_.Match(req.path, LoggedUrl(req));
     RateBudget budget;
     long long seq = 0;
     {
         std::lock_guard lock(state_mu_);
-        ++stats_.total;
-        ++stats_.per_path[req.path];
-        urls_.push_back(url);
-        while (urls_.size() > options_.max_logged_urls) urls_.pop_front();
         seq = ++request_seq_;
-        for (auto it = faults_.begin(); it != faults_.end(); ++it) {
-            if (!StartsWith(req.path, it->path_prefix)) continue;
-            fault = *it;
-            if (--it->count <= 0) faults_.erase(it);
-            ++stats_.faults;
-            break;
-        }
         auto b = budgets_.find(key);
         if (b == budgets_.end()) {
             int limit = token.empty() ? options_.anonymous_limit : options_.default_limit;
@@ -1214,63 +1178,41 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
     };
 
     if (fault) {
-        switch (fault->kind) {
-            case FaultKind::kSlow:
-                std::this_thread::sleep_for(std::chrono::milliseconds(fault->delay_ms));
-                break;  // then answer normally
-            case FaultKind::kStatus: {
+        FaultAnswers answers;
+        answers.error = [&](const Fault& f) {
+            if (f.kind == FaultKind::kStatus) {
                 auto r =
-                    JsonResponse(fault->status,
-                                 obj::ErrorBody(fault->status, FaultMessage(fault->status), kDocs));
+                    JsonResponse(f.status, obj::ErrorBody(f.status, FaultMessage(f.status), kDocs));
                 add_common(r, budget);
                 return r;
             }
-            case FaultKind::kSecondaryRateLimit:
-            case FaultKind::kTooManyRequests: {
-                const int status = fault->kind == FaultKind::kTooManyRequests ? 429 : 403;
-                auto r = JsonResponse(
-                    status,
-                    obj::ErrorBody(status,
-                                   "You have exceeded a secondary rate limit. Please wait a few "
-                                   "minutes before you try again. If you reach out to GitHub "
-                                   "Support for help, please include the request ID FAKE:" +
-                                       std::to_string(seq) + ".",
-                                   std::string(kRateLimitDocs) + "#about-secondary-rate-limits"));
-                add_common(r, budget);
-                r.headers.emplace_back("Retry-After", std::to_string(fault->retry_after_seconds));
-                return r;
+            const int status = f.kind == FaultKind::kTooManyRequests ? 429 : 403;
+            auto r = JsonResponse(
+                status,
+                obj::ErrorBody(status,
+                               "You have exceeded a secondary rate limit. Please wait a few "
+                               "minutes before you try again. If you reach out to GitHub "
+                               "Support for help, please include the request ID FAKE:" +
+                                   std::to_string(seq) + ".",
+                               std::string(kRateLimitDocs) + "#about-secondary-rate-limits"));
+            add_common(r, budget);
+            r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_seconds));
+            return r;
+        };
+        answers.plain = [](int status, std::string_view message) {
+            return JsonResponse(status, obj::ErrorBody(status, message, kDocs));
+        };
+        answers.normal = [&] {
+            http::Response full;
+            {
+                std::shared_lock lock(data_mu_);
+                full = api_.Dispatch(req);
             }
-            case FaultKind::kDropConnection: {
-                int fd = connection::FindSocket(req);
-                if (fd >= 0 && connection::SendAndShutdown(fd, "")) {
-                    return JsonResponse(500, obj::ErrorBody(500, "dropped", kDocs));  // unsent
-                }
-                return JsonResponse(
-                    502, obj::ErrorBody(502, "fake forge: no connection to drop", kDocs));
-            }
-            case FaultKind::kTruncatedBody: {
-                http::Response full;
-                {
-                    std::shared_lock lock(data_mu_);
-                    full = api_.Dispatch(req);
-                }
-                add_common(full, budget);
-                std::string raw = "HTTP/1.1 " + std::to_string(full.status) + " " +
-                                  Reason(full.status) + "\r\nContent-Type: " + full.content_type +
-                                  "\r\nContent-Length: " + std::to_string(full.body.size()) +
-                                  "\r\nConnection: close\r\n";
-                for (const auto& [k, v] : full.headers) raw += k + ": " + v + "\r\n";
-                raw += "\r\n";
-                raw.append(full.body, 0, full.body.size() / 2);
-                int fd = connection::FindSocket(req);
-                if (fd >= 0 && connection::SendAndShutdown(fd, raw)) {
-                    return JsonResponse(500, obj::ErrorBody(500, "truncated", kDocs));  // unsent
-                }
-                // No socket (e.g. Handle() called directly): the closest thing, half a body.
-                full.body.resize(full.body.size() / 2);
-                return full;
-            }
-        }
+            add_common(full, budget);
+            return full;
+        };
+        answers.reason = Reason;
+        if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
     }
 
     auto rate_limited = [&](const RateBudget& b) {
@@ -1297,8 +1239,7 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
     }
     const auto inm = req.Header("If-None-Match");
     if (budget.remaining <= 0 && !inm) {
-        std::lock_guard lock(state_mu_);
-        ++stats_.rate_limited;
+        pipeline_.CountRateLimited();
         return rate_limited(budget);
     }
     {
@@ -1311,10 +1252,7 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
     if (res.status == 200) {
         std::string etag = "\"" + HmacSha256Hex("forgedb-fake-forge", res.body) + "\"";
         if (inm && IfNoneMatchHits(*inm, etag)) {
-            {
-                std::lock_guard lock(state_mu_);
-                ++stats_.not_modified;
-            }
+            pipeline_.CountNotModified();
             http::Response nm;
             nm.status = 304;
             add_common(nm, budget);
@@ -1336,7 +1274,7 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
         RateBudget& b = budgets_[key];
         Refresh(b, now);
         if (b.remaining <= 0) {
-            ++stats_.rate_limited;
+            pipeline_.CountRateLimited();
             return rate_limited(b);
         }
         --b.remaining;
@@ -1507,11 +1445,51 @@ void FakeGithub::AddApiRoutes() {
                   return repos_of(r, login);
               }});
 
+    api_.Add({"GET", "/orgs/{org}/repos", [=, this](const http::Request& r) {
+                  std::string login = Lower(r.params.at("org"));
+                  auto it = users_.find(login);
+                  if (it == users_.end() || it->second.value("type", "") != "Organization") {
+                      return NotFound("https://docs.github.com/rest/repos/repos");
+                  }
+                  return repos_of(r, login);
+              }});
+
     // Repository.
     api_.Add({"GET", R, [=](const http::Request& r) {
                   Repo* repo = repo_of(r);
                   if (!repo) return NotFound(kRepoDocs);
                   return JsonResponse(200, repo->RenderRepo());
+              }});
+
+    // Commits of the default branch, newest first: author (login or e-mail), since and until
+    // (inclusive, on the committer date).
+    api_.Add({"GET", R + "/commits", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound("https://docs.github.com/rest/commits/commits");
+                  std::string author = Lower(std::string(r.Query("author").value_or("")));
+                  std::optional<std::string> bounds[2];
+                  const char* names[2] = {"since", "until"};
+                  for (int b = 0; b < 2; ++b) {
+                      auto v = r.Query(names[b]);
+                      if (!v) continue;
+                      auto t = ParseTimestamp(*v);
+                      if (!t) return Invalid("Invalid value for '" + std::string(names[b]) + "'");
+                      bounds[b] = FormatForgeTime(*t);
+                  }
+                  std::vector<const json*> list;
+                  for (const auto& c : repo->commits) {
+                      const std::string date = c["commit"]["committer"].value("date", "");
+                      if (bounds[0] && date < *bounds[0]) continue;
+                      if (bounds[1] && date > *bounds[1]) continue;
+                      if (!author.empty()) {
+                          const json& a = c["author"];
+                          bool login = a.is_object() && Lower(a.value("login", "")) == author;
+                          bool email = Lower(c["commit"]["author"].value("email", "")) == author;
+                          if (!login && !email) continue;
+                      }
+                      list.push_back(&c);
+                  }
+                  return PageOf(r, base_url(), list, [](const json* c) { return *c; });
               }});
 
     // Pulls.
@@ -1731,36 +1709,7 @@ void FakeGithub::AddControlRoutes() {
     control_.Add({"GET", "/_fake/health", [](const http::Request&) {
                       return JsonResponse(200, {{"ok", true}});
                   }});
-    control_.Add({"GET", "/_fake/stats",
-                  [this](const http::Request&) { return JsonResponse(200, StatsJson(Stats())); }});
-    control_.Add({"DELETE", "/_fake/stats", [this](const http::Request&) {
-                      ResetStats();
-                      return JsonResponse(200, {{"ok", true}});
-                  }});
-    control_.Add({"GET", "/_fake/faults", [this](const http::Request&) {
-                      json list = json::array();
-                      for (const auto& f : PendingFaults()) list.push_back(FaultJson(f));
-                      return JsonResponse(200, list);
-                  }});
-    control_.Add({"POST", "/_fake/faults", [=, this](const http::Request& r) {
-                      auto j = body_of(r);
-                      if (!j) return bad("body must be a JSON object");
-                      auto kind = ParseFaultKind(j->value("kind", "status"));
-                      if (!kind) return bad("unknown fault kind");
-                      Fault f;
-                      f.kind = *kind;
-                      f.status = j->value("status", 500);
-                      f.retry_after_seconds = j->value("retry_after", 60);
-                      f.delay_ms = j->value("delay_ms", 0);
-                      f.path_prefix = j->value("path_prefix", "");
-                      f.count = j->value("count", 1);
-                      AddFault(f);
-                      return JsonResponse(200, FaultJson(f));
-                  }});
-    control_.Add({"DELETE", "/_fake/faults", [this](const http::Request&) {
-                      ClearFaults();
-                      return JsonResponse(200, {{"ok", true}});
-                  }});
+    pipeline_.AddRoutes(control_, {.json = JsonResponse});
     control_.Add({"GET", "/_fake/budgets/{token}", [this](const http::Request& r) {
                       return JsonResponse(200, BudgetJson(Budget(r.params.at("token"))));
                   }});
@@ -1795,6 +1744,9 @@ void FakeGithub::AddControlRoutes() {
                       o.reviews_per_pull = j->value("reviews_per_pull", o.reviews_per_pull);
                       o.closed_percent = j->value("closed_percent", o.closed_percent);
                       o.seed = j->value("seed", o.seed);
+                      o.commits = j->value("commits", o.commits);
+                      o.commit_authors = j->value("commit_authors", o.commit_authors);
+                      o.organization = j->value("organization", o.organization);
                       auto g = Generate(j->value("owner", ""), j->value("name", ""), o);
                       return JsonResponse(200, {{"owner", g.owner},
                                                 {"name", g.name},
@@ -1806,6 +1758,7 @@ void FakeGithub::AddControlRoutes() {
                                                 {"comments", g.comments},
                                                 {"files", g.files},
                                                 {"reviews", g.reviews},
+                                                {"commits", g.commits},
                                                 {"latest_update", Time(g.latest_update)}});
                   }});
     control_.Add({"POST", "/_fake/fixtures", [=, this](const http::Request& r) {

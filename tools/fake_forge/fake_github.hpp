@@ -12,13 +12,12 @@
 // /_fake/ (see fake_github.cpp).
 //
 // Thread-safety: every public member but Start() and Stop() (which belong to the owner) may be
-// called from any thread, also while serving. The data sits behind a reader/writer lock;
-// statistics, faults and budgets behind a second mutex.
+// called from any thread, also while serving. The data sits behind a reader/writer lock, budgets
+// behind a second mutex, statistics and faults in a FaultPipeline.
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "fake_forge/fault_pipeline.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
@@ -67,6 +67,13 @@ struct GenerateOptions {
     std::uint64_t seed = 1;
     Timestamp start = Timestamp{std::chrono::seconds{1609459200}};  // 2021-01-01T00:00:00Z
     std::chrono::seconds spacing{3600};  // between the created_at of consecutive numbers
+    // Commits on the default branch (GET /repos/{o}/{r}/commits), one every `spacing` from
+    // `start`, authored in turn by `commit_authors` (empty: the generated developers); every
+    // third carries a "Change-Id: I..." trailer, as commits mirrored from Gerrit do.
+    int commits = 0;
+    std::vector<std::string> commit_authors;
+    // The owner is an organization (GET /orgs/{owner}/repos answers for it).
+    bool organization = false;
 };
 
 struct GeneratedRepo {
@@ -83,6 +90,7 @@ struct GeneratedRepo {
     int comments = 0;
     int files = 0;
     int reviews = 0;
+    int commits = 0;
     Timestamp latest_update{};  // greatest updated_at of the pulls and issues
 };
 
@@ -100,51 +108,11 @@ struct ItemRef {
     std::string key;  // number, label name or id as text
 };
 
-enum class FaultKind {
-    kStatus,              // answer `status` (500, 502, 503, ...) with a GitHub error body
-    kSecondaryRateLimit,  // 403 + Retry-After: retry_after_seconds, "secondary rate limit" body
-    kTooManyRequests,     // 429 + Retry-After: retry_after_seconds
-    kSlow,                // wait delay_ms, then answer normally
-    kTruncatedBody,       // headers with the full Content-Length, half the body, then close
-    kDropConnection,      // close the connection without an answer
-};
-// forgedb::http cannot express the last two, so the fake writes to (and shuts down) the
-// connection's socket itself; see connection.hpp. Linux only. When the socket cannot be found
-// (Handle() called without a server), kTruncatedBody answers half a body with a matching length
-// and kDropConnection a 502.
-
-// "status", "secondary_rate_limit", "too_many_requests", "slow", "truncated_body",
-// "drop_connection".
-const char* FaultKindName(FaultKind kind);
-std::optional<FaultKind> ParseFaultKind(std::string_view name);
-
-// A fault applied to the next `count` requests whose path starts with `path_prefix` ("" = any).
-// Faults are queued: a request takes the first queued fault that matches it. Requests answered
-// by a fault (all kinds but kSlow) are counted in Stats() but not charged to the rate limit.
-struct Fault {
-    FaultKind kind = FaultKind::kStatus;
-    int status = 500;
-    int retry_after_seconds = 60;
-    int delay_ms = 0;
-    std::string path_prefix;
-    int count = 1;
-};
-
 struct RateBudget {
     int limit = 0;
     int remaining = 0;
     long long reset_epoch = 0;  // seconds since the Unix epoch
     int used() const { return limit - remaining; }
-};
-
-// Requests to the API (the control API under /_fake/ is not counted).
-struct RequestStats {
-    long long total = 0;         // every API request, whatever its answer
-    long long not_modified = 0;  // 304 answers to If-None-Match
-    long long rate_limited = 0;  // 403 answers for an exhausted primary budget
-    long long faults = 0;        // requests that met an injected fault (kSlow included)
-    std::map<std::string, long long> per_path;  // path without query -> requests
-    std::vector<std::string> urls;              // path?query of each request, oldest first
 };
 
 class FakeGithub {
@@ -239,10 +207,8 @@ private:
     mutable std::mutex state_mu_;
     std::map<std::string, std::string> token_users_;  // token -> lower-case login
     std::map<std::string, RateBudget> budgets_;
-    std::deque<Fault> faults_;
-    RequestStats stats_;
-    std::deque<std::string> urls_;
     long long request_seq_ = 0;
+    FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 
     http::Router api_;                      // GitHub's routes
     http::Router control_;                  // /_fake/...

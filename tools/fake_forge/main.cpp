@@ -47,6 +47,39 @@ bool ParseNameCount(const std::string& text, std::string& name, int& count) {
     }
 }
 
+// Creates the fake forge `name` ("gerrit", "phabricator": also the prefix of its options) on
+// `listen` (HOST:PORT, "" = any free port on loopback), calls generate(fake, USER, N) for every
+// USER:N of `specs`, and starts it into `out`. Returns 0, or after printing why, the exit code:
+// 2 for a malformed option, 1 when the server does not start.
+template <typename Fake, typename Options, typename Generate>
+int StartFake(const std::string& name, std::string listen, const std::vector<std::string>& specs,
+              Generate generate, std::unique_ptr<Fake>& out) {
+    Options options;
+    if (listen.empty()) listen = "127.0.0.1:0";
+    if (!ParseListen(listen, options.host, options.port)) {
+        std::cerr << "--" << name << "-listen must be HOST:PORT, got '" << listen << "'\n";
+        return 2;
+    }
+    auto fake = std::make_unique<Fake>(options);
+    for (const auto& spec : specs) {
+        std::string user;
+        int count = 0;
+        if (!ParseNameCount(spec, user, count)) {
+            std::cerr << "--" << name << "-generate must be USER:N, got '" << spec << "'\n";
+            return 2;
+        }
+        generate(*fake, user, count);
+    }
+    auto started = fake->Start();
+    if (!started) {
+        std::cerr << started.error().message << "\n";
+        return 1;
+    }
+    std::printf("fake %s listening on %s\n", name.c_str(), fake->base_url().c_str());
+    out = std::move(fake);
+    return 0;
+}
+
 // "OWNER/NAME:PULLS" -> owner, name, pulls; false when malformed.
 bool ParseGenerate(const std::string& text, std::string& owner, std::string& name, int& pulls) {
     std::string full;
@@ -144,59 +177,28 @@ int main(int argc, char** argv) {
     std::printf("fake forge listening on http://%s:%d\n", options.host.c_str(), fake.port());
     std::unique_ptr<forgedb::fake::FakeGerrit> gerrit;
     if (!gerrit_listen.empty() || !gerrit_generate.empty()) {
-        forgedb::fake::FakeGerritOptions gopts;
-        if (gerrit_listen.empty()) gerrit_listen = "127.0.0.1:0";
-        if (!ParseListen(gerrit_listen, gopts.host, gopts.port)) {
-            std::cerr << "--gerrit-listen must be HOST:PORT, got '" << gerrit_listen << "'\n";
-            return 2;
-        }
-        gerrit = std::make_unique<forgedb::fake::FakeGerrit>(gopts);
-        for (const auto& g : gerrit_generate) {
-            std::string user;
-            int count = 0;
-            if (!ParseNameCount(g, user, count)) {
-                std::cerr << "--gerrit-generate must be USER:N, got '" << g << "'\n";
-                return 2;
-            }
-            forgedb::fake::GerritGenerateOptions go;
-            go.seed = seed;
-            gerrit->Generate(user, count, go);
-        }
-        auto gstarted = gerrit->Start();
-        if (!gstarted) {
-            std::cerr << gstarted.error().message << "\n";
-            return 1;
-        }
-        std::printf("fake gerrit listening on %s\n", gerrit->base_url().c_str());
+        int rc = StartFake<forgedb::fake::FakeGerrit, forgedb::fake::FakeGerritOptions>(
+            "gerrit", gerrit_listen, gerrit_generate,
+            [&](forgedb::fake::FakeGerrit& g, const std::string& user, int count) {
+                forgedb::fake::GerritGenerateOptions go;
+                go.seed = seed;
+                g.Generate(user, count, go);
+            },
+            gerrit);
+        if (rc != 0) return rc;
     }
     std::unique_ptr<forgedb::fake::FakeConduit> conduit;
     if (!phabricator_listen.empty() || !phabricator_generate.empty()) {
-        forgedb::fake::FakeConduitOptions copts;
-        if (phabricator_listen.empty()) phabricator_listen = "127.0.0.1:0";
-        if (!ParseListen(phabricator_listen, copts.host, copts.port)) {
-            std::cerr << "--phabricator-listen must be HOST:PORT, got '" << phabricator_listen
-                      << "'\n";
-            return 2;
-        }
-        conduit = std::make_unique<forgedb::fake::FakeConduit>(copts);
-        for (const auto& g : phabricator_generate) {
-            std::string user;
-            int tasks = 0;
-            if (!ParseNameCount(g, user, tasks)) {
-                std::cerr << "--phabricator-generate must be USER:N, got '" << g << "'\n";
-                return 2;
-            }
-            forgedb::fake::PhabricatorGenerateOptions po;
-            po.seed = seed;
-            po.revisions = tasks / 4;
-            conduit->Generate(user, tasks, po);
-        }
-        auto cstarted = conduit->Start();
-        if (!cstarted) {
-            std::cerr << cstarted.error().message << "\n";
-            return 1;
-        }
-        std::printf("fake phabricator listening on %s\n", conduit->base_url().c_str());
+        int rc = StartFake<forgedb::fake::FakeConduit, forgedb::fake::FakeConduitOptions>(
+            "phabricator", phabricator_listen, phabricator_generate,
+            [&](forgedb::fake::FakeConduit& c, const std::string& user, int tasks) {
+                forgedb::fake::PhabricatorGenerateOptions po;
+                po.seed = seed;
+                po.revisions = tasks / 4;
+                c.Generate(user, tasks, po);
+            },
+            conduit);
+        if (rc != 0) return rc;
     }
     std::fflush(stdout);
     int sig = 0;

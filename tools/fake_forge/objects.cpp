@@ -1,6 +1,6 @@
 #include "objects.hpp"
 
-#include <cctype>
+#include "forgedb/core/url.hpp"
 
 namespace forgedb::fake::objects {
 namespace {
@@ -90,22 +90,6 @@ std::string Rng::Hex(int digits) {
 }
 
 std::string PathSegment(std::string_view s) { return PercentEncode(s); }
-
-std::string PercentEncode(std::string_view s, std::string_view keep) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
-            keep.find(static_cast<char>(c)) != std::string_view::npos) {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out;
-}
 
 std::string NodeId(std::string_view type, long long id) {
     return Base64("0" + std::to_string(type.size()) + ":" + Str(type) + std::to_string(id));

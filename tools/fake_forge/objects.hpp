@@ -31,8 +31,6 @@ private:
 
 // Percent-encoding of one URL path segment (RFC 3986 unreserved characters kept).
 std::string PathSegment(std::string_view s);
-// RFC 3986 percent-encoding: unreserved characters and those in `keep` stay as they are.
-std::string PercentEncode(std::string_view s, std::string_view keep = "");
 
 // GitHub's legacy global node id: base64("0" + len(type) + ":" + type + id), e.g.
 // NodeId("User", 1) == "MDQ6VXNlcjE=".

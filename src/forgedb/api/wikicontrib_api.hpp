@@ -10,10 +10,13 @@
 //   GET    /result/{hash}/commits/           (?created=<t1>,<t2>,... or ?day=YYYY-MM-DD)
 //   GET    /result/{hash}/users/
 //   GET    /result/{hash}/totals/            (forgedb's table view of a multi-user query)
+//   GET    /query/{hash}/csv/                the users of a query as CSV (the "uri" of a CSV query)
 // Errors are {"message": ..., "error": 1} with the original statuses (400, 404). Every answer
 // carries Access-Control-Allow-Origin: * (read-only public data), and OPTIONS preflights are
 // answered.
 
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "forgedb/contrib/contrib.hpp"
@@ -31,6 +34,26 @@ public:
     std::vector<http::Route> Routes();
 
 private:
+    http::Response CreateQuery(const http::Request& req);
+    // One chunk of a CSV upload (multipart/form-data); `replace`: the query whose users it
+    // replaces (PATCH).
+    http::Response CsvChunk(const http::Request& req, std::optional<std::string> replace);
+    http::Response GetUsers(const http::Request& req);
+    http::Response ReplaceUsers(const http::Request& req);
+    http::Response DeleteQuery(const http::Request& req);
+    http::Response Csv(const http::Request& req);
+    http::Response GetFilter(const http::Request& req);
+    http::Response UpdateFilter(const http::Request& req);
+    http::Response Check(const http::Request& req);
+    http::Response MatchFullnames(const http::Request& req);
+    http::Response ShowResult(const http::Request& req);
+    http::Response Commits(const http::Request& req);
+    http::Response Users(const http::Request& req);
+    http::Response Totals(const http::Request& req);
+    // The result of `hash` (first user or `user`) with `status`; a 3xx also gets a Location.
+    http::Response ResultAnswer(int status, const std::string& hash,
+                                std::optional<std::string> user);
+
     contrib::Service& service_;
 };
 

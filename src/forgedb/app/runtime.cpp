@@ -9,6 +9,8 @@
 #include <map>
 #include <thread>
 
+#include "forgedb/api/wikicontrib_api.hpp"
+#include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/load/forge_routes.hpp"
@@ -31,6 +33,7 @@
 #include "forgedb/tasks/phabricator_tasks.hpp"
 #include "forgedb/tasks/process_delivery.hpp"
 #include "forgedb/tasks/task_registry.hpp"
+#include "forgedb/ui/pages.hpp"
 
 namespace forgedb::app {
 namespace {
@@ -198,6 +201,13 @@ int RunServe(const ServeConfig& config) {
     router.Add({"GET", "/healthz", [](const http::Request&) {
                     return http::Response::Json(200, "{\"status\":\"ok\"}");
                 }});
+    // The contributor view: the WikiContrib-compatible API, then the pages, whose /{hash}/ route
+    // comes last so that it never shadows another surface's path.
+    contrib::Service contributors(*opened->db, clock, notifier, config.contrib);
+    api::WikiContribApi contrib_api(contributors);
+    ui::Pages pages(contributors);
+    router.AddAll(contrib_api.Routes());
+    router.AddAll(pages.Routes());
     http::ServerOptions sopts;
     sopts.host = config.listen.host;
     sopts.port = config.listen.port;

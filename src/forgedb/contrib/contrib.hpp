@@ -10,6 +10,7 @@
 // filled mirror. No page view ever calls a forge.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -47,6 +48,22 @@ Filter DefaultFilter(Timestamp now);
 // SHA-256 of lower(fullname + gerrit + phabricator + github); several users: the 64 hex digits of
 // the SHA-256 of all those concatenations in order.
 std::string QueryHash(const std::vector<QueryUser>& users);
+// Django's slugify (without allow_unicode): NFKD, non-ASCII dropped, lower case, characters other
+// than letters, digits, '_', '-' and white space dropped, runs of '-' and white space turned into
+// one '-', '-' and '_' stripped from both ends. (QueryHash applies it to Python's lower() of the
+// full name.)
+std::string Slugify(std::string_view text);
+
+// The status tokens a filter may hold, lower case (see Filter).
+const std::vector<std::string>& KnownStatuses();
+// A comma-separated token list ("merged,open"), trimmed and lower-cased, duplicates dropped;
+// kInvalid naming an unknown token. "" gives an empty list (which matches nothing).
+Result<std::vector<std::string>> ParseStatuses(std::string_view text);
+// Users of CSV text with the header fullname, Gerrit, Phabricator, Github (any order, any case,
+// extra columns ignored; UTF-8, or Latin-1 when the text is not valid UTF-8). Rows without a full
+// name or without any username are skipped, as the original system did. kInvalid when the header
+// lacks a column, a quoted field is not closed, or no row is usable.
+Result<std::vector<QueryUser>> ParseUsersCsv(std::string_view csv);
 
 struct StoredQuery {
     std::string hash;
@@ -63,11 +80,12 @@ const char* PlatformLabel(Platform p);
 // One contribution as the view shows it.
 struct Item {
     Platform platform = Platform::kGerrit;
-    std::string kind;    // change, task, commit, pull_request, issue
-    Timestamp time{};    // UTC
+    std::string kind;       // change, task, commit, pull_request, issue
+    std::string source_id;  // change number, task id, commit SHA, pull request / issue number
+    Timestamp time{};       // UTC
     std::string status;  // as the forge says: MERGED, NEW, ABANDONED, Open, Resolved, merged, open
     std::string title;
-    std::string url;     // the item on its forge
+    std::string url;  // the item on its forge
     bool authored = false;
     bool assigned = false;
 };
@@ -131,6 +149,8 @@ struct ContribConfig {
 // match-fullnames: the mean of a WRatio-like similarity per platform.
 double MatchPercent(std::string_view fullname,
                     const std::vector<std::optional<std::string>>& real_names);
+// The similarity in 0..100 of two names (0 below the cutoff of 60), as used by MatchPercent.
+double WRatio(std::string_view a, std::string_view b);
 
 // The view's operations. Thread-safe: every call opens its own connection from `db`.
 // Errors: kInvalid with the original system's message ("Fill the form completely!", "Please
@@ -143,6 +163,7 @@ public:
             ContribConfig config);
 
     const ContribConfig& config() const { return config_; }
+    const Clock& clock() const { return clock_; }
 
     // Saves a query of these users (rows with four empty fields are skipped) and returns its
     // hash. Re-submitting the same users keeps the query's filter (the original reset it).
@@ -170,7 +191,43 @@ public:
     // The real names the mirror knows for these accounts, and the score.
     Result<double> MatchFullnames(const QueryUser& user);
 
+    // Replaces the users with those of CSV text. A CSV query keeps its hash; a query of typed
+    // users gets a new random one (as the original). Returns the hash; the filter is kept.
+    Result<std::string> ReplaceUsersFromCsv(const std::string& hash, std::string_view csv);
+
+    // One slice of a chunked CSV upload (the original's protocol: chunks numbered from 1, each at
+    // most kMaxCsvChunkBytes; the last one completes the upload). Chunk 1 starts an upload and
+    // names it with a new random hash (`hash` ignored) unless `replace` is set; later chunks
+    // name it. The last chunk parses the whole text and saves the query under that hash (or, with
+    // `replace`, replaces the users of query `replace`, see ReplaceUsersFromCsv); an upload that
+    // fails there is discarded. Chunks must arrive in order.
+    struct CsvChunk {
+        std::optional<std::string> hash;     // the upload (chunks after the first)
+        std::optional<std::string> replace;  // an existing query whose users the CSV replaces
+        int number = 1;
+        bool last = true;
+        std::string_view data;
+    };
+    struct CsvStep {
+        std::string hash;  // the upload's (and, when done, the query's) hash
+        bool done = false;
+    };
+    static constexpr std::size_t kMaxCsvChunkBytes = 1024 * 1024;
+    static constexpr int kMaxCsvChunks = 16;
+    Result<CsvStep> AddCsvChunk(const CsvChunk& chunk);
+
 private:
+    // The account's profile link and the mirror's name for it; for Phabricator also its PHID.
+    Result<Account> LookupAccount(store::Connection& conn, Platform platform,
+                                  const std::string& username, std::optional<std::string>* phid);
+    // The user's contributions with time in [start, end) whose status passes `statuses`.
+    Result<std::vector<Item>> ReadItems(store::Connection& conn, const QueryUser& user,
+                                        const std::optional<std::string>& phid,
+                                        const std::vector<std::string>& statuses, Timestamp start,
+                                        Timestamp end);
+    // Queues crawls for the user's accounts the filter's window is not covered for.
+    Coverage EnsureCoverage(store::Connection& conn, const QueryUser& user, const Filter& filter);
+
     store::Database& db_;
     const Clock& clock_;
     queue::Notifier& notifier_;

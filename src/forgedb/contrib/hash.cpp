@@ -1,44 +1,49 @@
-#include <cctype>
+#include <string>
 
 #include "forgedb/contrib/contrib.hpp"
+#include "forgedb/contrib/unicode.hpp"
 #include "forgedb/core/crypto.hpp"
 
 namespace forgedb::contrib {
 namespace {
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
+// Python's re \w and \s for ASCII text (str patterns): letters, digits and '_'; space, \t, \n,
+// \v, \f, \r and the separators \x1c..\x1f.
+bool IsWord(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
-
-// Django's slugify for the ASCII case: lower case, characters other than letters, digits,
-// '_', '-' and spaces dropped, runs of spaces and '-' turned into one '-', ends trimmed.
-// (Non-ASCII letters are dropped, as Django does after its NFKD/ASCII step for most scripts.)
-std::string Slugify(std::string_view text) {
-    std::string kept;
-    for (unsigned char c : Lower(text)) {
-        if (std::isalnum(c) || c == '_' || c == '-' || c == ' ') kept += static_cast<char>(c);
-    }
-    std::string out;
-    bool dash = false;
-    for (char c : kept) {
-        if (c == ' ' || c == '-') {
-            dash = true;
-            continue;
-        }
-        if (dash && !out.empty()) out += '-';
-        dash = false;
-        out += c;
-    }
-    return out;
-}
-
-std::string Concatenation(const QueryUser& u) {
-    return Lower(u.fullname + u.gerrit + u.phabricator + u.github);
+bool IsSpace(char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f');
 }
 
 }  // namespace
+
+std::string Slugify(std::string_view text) {
+    // NFKD, then drop what is not ASCII.
+    std::string ascii;
+    for (char32_t cp : unicode::DecodeUtf8(text)) ascii += unicode::AsciiFold(cp);
+    // Lower case; drop everything but \w, \s and '-'.
+    std::string kept;
+    for (char c : ascii) {
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+        if (IsWord(c) || IsSpace(c) || c == '-') kept += c;
+    }
+    // Runs of '-' and \s become one '-'.
+    std::string dashed;
+    for (size_t i = 0; i < kept.size();) {
+        if (kept[i] == '-' || IsSpace(kept[i])) {
+            while (i < kept.size() && (kept[i] == '-' || IsSpace(kept[i]))) ++i;
+            dashed += '-';
+        } else {
+            dashed += kept[i++];
+        }
+    }
+    // Strip '-' and '_' at both ends.
+    size_t b = dashed.find_first_not_of("-_");
+    if (b == std::string::npos) return "";
+    size_t e = dashed.find_last_not_of("-_");
+    return dashed.substr(b, e - b + 1);
+}
 
 Filter DefaultFilter(Timestamp now) {
     Filter f;
@@ -49,19 +54,25 @@ Filter DefaultFilter(Timestamp now) {
 }
 
 std::string QueryHash(const std::vector<QueryUser>& users) {
-    if (users.size() == 1) {
-        return Slugify(users[0].fullname) + "-" + Sha256Hex(Concatenation(users[0])).substr(0, 9);
-    }
     std::string all;
-    for (const auto& u : users) all += Concatenation(u);
+    for (const auto& u : users) {
+        all += unicode::PyLower(u.fullname) + unicode::PyLower(u.gerrit) +
+               unicode::PyLower(u.phabricator) + unicode::PyLower(u.github);
+    }
+    if (users.size() == 1) {
+        return Slugify(unicode::PyLower(users[0].fullname)) + "-" + Sha256Hex(all).substr(0, 9);
+    }
     return Sha256Hex(all);
 }
 
 const char* PlatformLabel(Platform p) {
     switch (p) {
-        case Platform::kGerrit: return "Gerrit";
-        case Platform::kPhabricator: return "Phabricator";
-        case Platform::kGithub: return "Github";
+        case Platform::kGerrit:
+            return "Gerrit";
+        case Platform::kPhabricator:
+            return "Phabricator";
+        case Platform::kGithub:
+            return "Github";
     }
     return "";
 }

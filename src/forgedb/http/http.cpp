@@ -195,4 +195,116 @@ Response Router::Dispatch(Request& req) const {
     return Response::Error(404, "not found");
 }
 
+namespace {
+
+std::string_view TrimSpaces(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool IEquals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (std::tolower(static_cast<unsigned char>(a[i])) !=
+            std::tolower(static_cast<unsigned char>(b[i]))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// The parameter `name` of a header value such as `form-data; name="x"; filename="y"` (quoted
+// values may hold ';' and backslash escapes).
+std::optional<std::string> HeaderParam(std::string_view value, std::string_view name) {
+    size_t i = value.find(';');
+    while (i != std::string_view::npos && i < value.size()) {
+        ++i;  // past ';'
+        while (i < value.size() && (value[i] == ' ' || value[i] == '\t')) ++i;
+        size_t eq = value.find('=', i);
+        if (eq == std::string_view::npos) return std::nullopt;
+        std::string_view key = TrimSpaces(value.substr(i, eq - i));
+        i = eq + 1;
+        std::string out;
+        if (i < value.size() && value[i] == '"') {
+            ++i;
+            while (i < value.size() && value[i] != '"') {
+                if (value[i] == '\\' && i + 1 < value.size()) ++i;
+                out += value[i++];
+            }
+            if (i >= value.size()) return std::nullopt;  // unclosed quote
+            ++i;
+            i = value.find(';', i);
+        } else {
+            size_t end = value.find(';', i);
+            out = std::string(TrimSpaces(value.substr(i, end == std::string_view::npos
+                                                             ? std::string_view::npos
+                                                             : end - i)));
+            i = end;
+        }
+        if (IEquals(key, name)) return out;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::vector<MultipartPart>> ParseMultipart(std::string_view content_type,
+                                                         std::string_view body) {
+    std::string_view type = TrimSpaces(content_type.substr(0, content_type.find(';')));
+    if (!IEquals(type, "multipart/form-data")) return std::nullopt;
+    auto boundary = HeaderParam(content_type, "boundary");
+    if (!boundary || boundary->empty() || boundary->size() > 70) return std::nullopt;
+    const std::string delimiter = "--" + *boundary;
+    size_t pos = body.find(delimiter);
+    if (pos == std::string_view::npos) return std::nullopt;
+    // Every delimiter after the first is preceded by CRLF.
+    if (pos != 0 && (pos < 2 || body.substr(pos - 2, 2) != "\r\n")) return std::nullopt;
+    std::vector<MultipartPart> parts;
+    pos += delimiter.size();
+    for (;;) {
+        if (body.substr(pos, 2) == "--") return parts;  // the closing delimiter
+        // Transport padding, then CRLF.
+        while (pos < body.size() && (body[pos] == ' ' || body[pos] == '\t')) ++pos;
+        if (body.substr(pos, 2) != "\r\n") return std::nullopt;
+        pos += 2;
+        size_t headers_end = body.find("\r\n\r\n", pos);
+        if (headers_end == std::string_view::npos) {
+            // A part without headers starts with the blank line at once.
+            if (body.substr(pos, 2) != "\r\n") return std::nullopt;
+            headers_end = pos - 2;
+        }
+        MultipartPart part;
+        bool named = false;
+        std::string_view headers = headers_end >= pos ? body.substr(pos, headers_end - pos) : "";
+        while (!headers.empty()) {
+            size_t eol = headers.find("\r\n");
+            std::string_view line = headers.substr(0, eol);
+            headers = eol == std::string_view::npos ? "" : headers.substr(eol + 2);
+            size_t colon = line.find(':');
+            if (colon == std::string_view::npos) return std::nullopt;
+            std::string_view key = TrimSpaces(line.substr(0, colon));
+            std::string_view value = TrimSpaces(line.substr(colon + 1));
+            if (IEquals(key, "Content-Disposition")) {
+                std::string_view kind = TrimSpaces(value.substr(0, value.find(';')));
+                if (!IEquals(kind, "form-data")) return std::nullopt;
+                auto name = HeaderParam(value, "name");
+                if (!name) return std::nullopt;
+                part.name = *name;
+                part.filename = HeaderParam(value, "filename");
+                named = true;
+            } else if (IEquals(key, "Content-Type")) {
+                part.content_type = std::string(value);
+            }
+        }
+        if (!named) return std::nullopt;
+        size_t data_start = headers_end + 4;
+        size_t next = body.find("\r\n" + delimiter, data_start);
+        if (next == std::string_view::npos) return std::nullopt;
+        part.data = std::string(body.substr(data_start, next - data_start));
+        parts.push_back(std::move(part));
+        pos = next + 2 + delimiter.size();
+    }
+}
+
 }  // namespace forgedb::http

@@ -75,4 +75,17 @@ std::optional<std::multimap<std::string, std::string>> ParseForm(std::string_vie
 // JSON string literal of s (quotes included).
 std::string JsonQuote(std::string_view s);
 
+// One part of a multipart/form-data body.
+struct MultipartPart {
+    std::string name;                     // Content-Disposition name
+    std::optional<std::string> filename;  // Content-Disposition filename, for file fields
+    std::string content_type;             // "" when the part has none
+    std::string data;
+};
+// The parts of a multipart/form-data body, given the request's Content-Type header (which
+// names the boundary); nullopt when the type is not multipart/form-data, has no boundary, or the
+// body is malformed.
+std::optional<std::vector<MultipartPart>> ParseMultipart(std::string_view content_type,
+                                                         std::string_view body);
+
 }  // namespace forgedb::http

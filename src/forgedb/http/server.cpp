@@ -104,6 +104,7 @@ Status Server::Start() {
     s.Post(".*", with_body);
     s.Put(".*", with_body);
     s.Patch(".*", with_body);
+    s.Options(".*", without_body);  // CORS preflights, answered by the surfaces that allow them
     s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty()) {
             std::string msg =

@@ -21,6 +21,9 @@ inline const Table kPullRequestReview{"github_pull_request_review", {"id"}, ""};
 inline const Table kPullRequestReviewComment{
     "github_pull_request_review_comment", {"id"}, "updated_at"};
 
+// Commits never change: no version column. Keyed by SHA.
+inline const Table kCommit{"github_commit", {"sha"}, ""};
+
 using model::StampColumn;
 using model::Via;
 

@@ -49,4 +49,22 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
                                                        const ContributorAccounts& who,
                                                        Timestamp start, Timestamp end);
 
+// Account lookups for the view (all nullopt when the mirror does not know the account, or knows
+// it without that field). Usernames and logins match without regard to case.
+
+// The PHID of a Phabricator user of `instance`.
+Result<std::optional<std::string>> PhabricatorPhid(Connection& conn, const std::string& instance,
+                                                   const std::string& username);
+// The real name of a Phabricator user (phabricator_user.real_name).
+Result<std::optional<std::string>> PhabricatorRealName(Connection& conn,
+                                                       const std::string& instance,
+                                                       const std::string& username);
+// The full name of a Gerrit account (gerrit_account.name, else display_name; else the owner_name
+// of one of the user's changes).
+Result<std::optional<std::string>> GerritRealName(Connection& conn, const std::string& instance,
+                                                  const std::string& username);
+// The profile name of a GitHub user (github_user.name), else the author name of one of the
+// login's mirrored commits.
+Result<std::optional<std::string>> GithubRealName(Connection& conn, const std::string& login);
+
 }  // namespace forgedb::store

@@ -610,6 +610,7 @@ void RegisterGithubTasks(TaskRegistry& registry, GithubClient& client) {
     registry.Register(kGithubRefreshJob, [&client](queue::JobContext& ctx) {
         return RunRefresh(ctx, client, ctx.queue.clock());
     });
+    RegisterGithubCommitsTask(registry, client);
 }
 
 }  // namespace forgedb::tasks

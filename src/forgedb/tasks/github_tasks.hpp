@@ -27,6 +27,11 @@ inline constexpr const char* kGithubSyncJob = "github.sync";
 inline constexpr const char* kGithubListJob = "github.list";
 inline constexpr const char* kGithubPageJob = "github.page";
 inline constexpr const char* kGithubRefreshJob = "github.refresh";
+// One contributor's commits (author=<login>) in the repositories of some organisations, committed
+// in a window: lists each organisation's repositories, then walks each repository's commits page
+// by page, committing each page's rows with the job's progress. Built by GithubContributorCrawl
+// (contrib_crawls.hpp); implemented in github_commits.cpp.
+inline constexpr const char* kGithubCommitsJob = "github.commits";
 
 // A crawl request, as the load endpoints and the CLI build it.
 struct GithubCrawl {
@@ -50,7 +55,10 @@ Status ValidateCrawl(const GithubCrawl& crawl);
 Status RunGithubSyncNow(store::Connection& conn, sources::github::GithubClient& client,
                         const Clock& clock, const GithubCrawl& crawl);
 
-// Registers the four job kinds. REQUIRES: `client` outlives the workers.
+// Registers github.commits (called by RegisterGithubTasks).
+void RegisterGithubCommitsTask(TaskRegistry& registry, sources::github::GithubClient& client);
+
+// Registers the five job kinds. REQUIRES: `client` outlives the workers.
 void RegisterGithubTasks(TaskRegistry& registry, sources::github::GithubClient& client);
 
 }  // namespace forgedb::tasks

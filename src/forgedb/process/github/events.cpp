@@ -188,6 +188,22 @@ Result<EventResult> ReviewCommentEvent(Json payload, const Context& ctx) {
     return EventResult{OutcomeOf(p), {}};
 }
 
+Result<EventResult> PushEvent(Json payload, const Context& ctx) {
+    FORGEDB_ASSIGN_OR_RETURN(auto repo_id, ProcessEnvelope(payload, ctx));
+    std::string full_name;
+    if (auto repo = JsonGet(payload, "repository"); repo && repo->is_object()) {
+        full_name = JsonGetString(*repo, "full_name").value_or("");
+    }
+    if (auto commits = JsonGet(payload, "commits"); commits && !commits->is_null()) {
+        simdjson::dom::array arr;
+        if (commits->get_array().get(arr)) {
+            return Unexpected(ErrorCode::kInvalid, "'commits' is not an array");
+        }
+        for (Json commit : arr) FORGEDB_TRY(ProcessPushCommit(commit, repo_id, full_name, ctx));
+    }
+    return EventResult{EventOutcome::kProcessed, {}};
+}
+
 using Handler = Result<EventResult> (*)(Json, const Context&);
 
 struct EventRoute {
@@ -205,6 +221,7 @@ constexpr EventRoute kEvents[] = {
     {"member", &MemberEvent},
     {"pull_request_review", &ReviewEvent},
     {"pull_request_review_comment", &ReviewCommentEvent},
+    {"push", &PushEvent},
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "forgedb/process/github/objects.hpp"
 
+#include <cctype>
 #include <span>
 #include <string>
 #include <vector>
@@ -585,6 +586,148 @@ Result<Processed> ProcessCollaborator(std::int64_t user_id, std::int64_t repo_id
     row.Set("deleted_at", Null{});
     row.Set(gh::StampColumn(ctx.via), FormatLocalTime(ctx.fetched_at));
     return Write(gh::kUserRepositoryAssociation, user_id, row, ctx);
+}
+
+namespace {
+
+std::string_view Trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
+        s.remove_suffix(1);
+    }
+    return s;
+}
+
+// A forge time given as text or Unix seconds, in its stored form; nullopt when absent or invalid.
+std::optional<std::string> TimeText(std::optional<Json> v) {
+    if (!v) return std::nullopt;
+    if (auto s = JsonString(*v)) {
+        if (auto t = ParseTimestamp(*s)) return FormatForgeTime(*t);
+        return std::nullopt;
+    }
+    if (auto i = JsonInt(*v)) return FormatForgeTime(FromUnixSeconds(*i));
+    return std::nullopt;
+}
+
+void SetText(Row& row, std::string_view column, std::optional<Json> v,
+             Merge merge = Merge::kOverwrite) {
+    if (!v) return;
+    if (v->is_null()) {
+        row.Set(column, Null{}, merge);
+        return;
+    }
+    auto s = JsonString(*v);
+    row.Set(column, s ? *s : JsonText(*v), merge);
+}
+
+// The columns every commit row gets: key, repository, message and its Change-Id.
+Status CommitCommon(Json commit, std::string_view sha_key, std::optional<std::int64_t> repo_id,
+                    const std::string& repo_full_name, std::optional<Json> message, Row& row,
+                    std::string& sha) {
+    if (!commit.is_object()) return Unexpected(ErrorCode::kInvalid, "commit is not an object");
+    auto s = JsonGetString(commit, sha_key);
+    if (!s || s->empty()) {
+        return Unexpected(ErrorCode::kMissingData,
+                          "commit has no '" + std::string(sha_key) + "'");
+    }
+    sha = *s;
+    row.Set("sha", sha);
+    if (repo_id) row.Set("repo_id", *repo_id);
+    if (!repo_full_name.empty()) row.Set("repo_full_name", repo_full_name);
+    if (message) {
+        auto text = JsonString(*message).value_or("");
+        row.Set("message", text);
+        auto change_id = ChangeIdOf(text);
+        row.Set("change_id", change_id.empty() ? Value{Null{}} : Value{change_id});
+    }
+    return Ok();
+}
+
+}  // namespace
+
+std::string ChangeIdOf(std::string_view message) {
+    std::string found;
+    size_t pos = 0;
+    while (pos <= message.size()) {
+        size_t nl = message.find('\n', pos);
+        if (nl == std::string_view::npos) nl = message.size();
+        std::string_view line = Trim(message.substr(pos, nl - pos));
+        constexpr std::string_view kKey = "Change-Id:";
+        if (line.substr(0, kKey.size()) == kKey) {
+            std::string_view value = Trim(line.substr(kKey.size()));
+            bool ok = value.size() > 1 && value.front() == 'I';
+            for (size_t i = 1; ok && i < value.size(); ++i) {
+                ok = std::isxdigit(static_cast<unsigned char>(value[i])) != 0;
+            }
+            if (ok) found = std::string(value);
+        }
+        pos = nl + 1;
+    }
+    return found;
+}
+
+Result<Processed> ProcessApiCommit(Json commit, std::optional<std::int64_t> repo_id,
+                                   const std::string& repo_full_name, const Context& ctx) {
+    Row row;
+    std::string sha;
+    FORGEDB_TRY(CommitCommon(commit, "sha", repo_id, repo_full_name,
+                             JsonPath(commit, {"commit", "message"}), row, sha));
+    if (auto a = JsonPath(commit, {"commit", "author"}); a && a->is_object()) {
+        SetText(row, "author_name", JsonGet(*a, "name"));
+        SetText(row, "author_email", JsonGet(*a, "email"));
+        if (auto t = TimeText(JsonGet(*a, "date"))) row.Set("author_date", *t);
+    }
+    if (auto c = JsonPath(commit, {"commit", "committer"}); c && c->is_object()) {
+        if (auto t = TimeText(JsonGet(*c, "date"))) row.Set("committer_date", *t);
+    }
+    std::vector<Json> users;
+    // A null author or committer is a commit whose e-mail GitHub links to no account: what a
+    // push said about the account is kept.
+    if (auto u = JsonGet(commit, "author"); u && u->is_object()) {
+        FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(*u, "commit author"));
+        row.Set("author_id", id);
+        SetText(row, "author_login", JsonGet(*u, "login"));
+        users.push_back(*u);
+    }
+    if (auto u = JsonGet(commit, "committer"); u && u->is_object()) {
+        SetText(row, "committer_login", JsonGet(*u, "login"));
+        if (JsonGetInt(*u, "id")) users.push_back(*u);
+    }
+    SetText(row, "html_url", JsonGet(commit, "html_url"));
+    Stamp(commit, gh::kCommit, ctx, row);
+    FORGEDB_TRY(store::Upsert(ctx.conn, gh::kCommit, std::move(row)));
+    FORGEDB_TRY(ProcessUsers(users, ctx));
+    return Processed{0, false};
+}
+
+Result<Processed> ProcessPushCommit(Json commit, std::optional<std::int64_t> repo_id,
+                                    const std::string& repo_full_name, const Context& ctx) {
+    Row row;
+    std::string sha;
+    FORGEDB_TRY(CommitCommon(commit, "id", repo_id, repo_full_name, JsonGet(commit, "message"),
+                             row, sha));
+    if (auto a = JsonGet(commit, "author"); a && a->is_object()) {
+        SetText(row, "author_name", JsonGet(*a, "name"));
+        SetText(row, "author_email", JsonGet(*a, "email"));
+        if (auto u = JsonGet(*a, "username"); u && !u->is_null()) {
+            SetText(row, "author_login", u, Merge::kFillNull);
+        }
+    }
+    if (auto c = JsonGet(commit, "committer"); c && c->is_object()) {
+        if (auto u = JsonGet(*c, "username"); u && !u->is_null()) {
+            SetText(row, "committer_login", u, Merge::kFillNull);
+        }
+    }
+    // A push gives one time per commit (its author time); the API's committer time wins.
+    if (auto t = TimeText(JsonGet(commit, "timestamp"))) {
+        row.Set("author_date", *t, Merge::kFillNull);
+        row.Set("committer_date", *t, Merge::kFillNull);
+    }
+    SetText(row, "html_url", JsonGet(commit, "url"));
+    row.Set("raw", JsonText(commit), Merge::kFillNull);
+    row.Set(gh::StampColumn(ctx.via), FormatLocalTime(ctx.fetched_at));
+    FORGEDB_TRY(store::Upsert(ctx.conn, gh::kCommit, std::move(row)));
+    return Processed{0, false};
 }
 
 Status MarkDeleted(const model::Table& table, std::int64_t id, const Context& ctx) {

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "forgedb/core/json.hpp"
 #include "forgedb/core/result.hpp"
@@ -39,6 +41,20 @@ Result<Processed> ProcessRepositoryHook(Json hook, std::int64_t repo_id, const C
 Result<Processed> ProcessCollaborator(std::int64_t user_id, std::int64_t repo_id,
                                       std::optional<Json> permissions,
                                       std::optional<std::string> permission, const Context& ctx);
+
+// Commits (github_commit, keyed by SHA; the Processed id is 0). The Change-Id is the value of the
+// message's last "Change-Id: I..." trailer line.
+//   ProcessApiCommit: an item of GET /repos/{o}/{r}/commits (sha, commit{message, author,
+//     committer}, author{login, id}, committer{login}, html_url) of the repository named.
+//   ProcessPushCommit: an entry of a push event's `commits` (id, message, timestamp, url,
+//     author{name, email, username}, committer{...}). Its timestamp is also taken as the commit
+//     time, unless the row already has one from the API.
+Result<Processed> ProcessApiCommit(Json commit, std::optional<std::int64_t> repo_id,
+                                   const std::string& repo_full_name, const Context& ctx);
+Result<Processed> ProcessPushCommit(Json commit, std::optional<std::int64_t> repo_id,
+                                    const std::string& repo_full_name, const Context& ctx);
+// The value of the last "Change-Id: I<hex>" line of a commit message; "" when there is none.
+std::string ChangeIdOf(std::string_view message);
 
 // Sets the tombstone of the row whose primary key is `id` in `table` (single-column keys).
 Status MarkDeleted(const model::Table& table, std::int64_t id, const Context& ctx);

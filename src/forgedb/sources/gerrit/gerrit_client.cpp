@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/url.hpp"
 
 namespace forgedb::sources::gerrit {
 namespace {
@@ -92,24 +93,7 @@ std::string_view StripXssiPrefix(std::string_view body) {
     return body.substr(i);
 }
 
-std::string EncodeQueryValue(std::string_view value) {
-    static const char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    out.reserve(value.size() * 3);
-    for (char ch : value) {
-        auto c = static_cast<unsigned char>(ch);
-        bool keep = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '.' || c == '_' || c == '~' || c == ':';
-        if (keep) {
-            out += ch;
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 0xf];
-        }
-    }
-    return out;
-}
+std::string EncodeQueryValue(std::string_view value) { return PercentEncode(value, ":"); }
 
 Result<ChangesPage> ParseChangesPage(std::string_view body) {
     std::string_view json = StripXssiPrefix(body);

@@ -6,35 +6,16 @@
 #include <charconv>
 
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/url.hpp"
 
 namespace forgedb::sources::phabricator {
 namespace {
-
-bool Unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-void AppendEncoded(std::string& out, std::string_view s) {
-    static const char kHex[] = "0123456789ABCDEF";
-    for (char ch : s) {
-        auto c = static_cast<unsigned char>(ch);
-        if (Unreserved(c)) {
-            out += ch;
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 0xf];
-        }
-    }
-}
 
 // Replaces every occurrence of the token (as it is, and as it is encoded in the form) so that no
 // message carries it.
 std::string Mask(std::string text, const std::string& token) {
     if (token.empty()) return text;
-    std::string encoded;
-    AppendEncoded(encoded, token);
+    const std::string encoded = PercentEncode(token);
     for (const std::string& t : {token, encoded}) {
         for (size_t p; (p = text.find(t)) != std::string::npos;) {
             text.replace(p, t.size(), "***");
@@ -87,9 +68,9 @@ std::string EncodeForm(const Params& params) {
     std::string out;
     for (const auto& [name, value] : params) {
         if (!out.empty()) out += '&';
-        AppendEncoded(out, name);
+        out += PercentEncode(name);
         out += '=';
-        AppendEncoded(out, value);
+        out += PercentEncode(value);
     }
     return out;
 }

@@ -1,0 +1,178 @@
+#include "forgedb/store/contrib_store.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+
+namespace forgedb::store {
+namespace {
+
+std::string Lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+// Contributions carry forge times (whole seconds): a bound with a fraction is moved up to the next
+// second, which keeps [start, end) exact for them.
+std::string Bound(Timestamp t) {
+    auto whole = std::chrono::ceil<std::chrono::seconds>(t);
+    return FormatForgeTime(Timestamp(whole));
+}
+
+bool Truthy(const std::optional<std::string>& v) {
+    return v && (*v == "1" || *v == "t" || *v == "true");
+}
+
+constexpr const char* kColumns =
+    "SELECT platform, instance, kind, source_id, account, time, status, title, url, project, "
+    "authored, assigned FROM contribution c ";
+
+Result<std::optional<std::string>> FirstText(Connection& conn, std::string_view sql,
+                                             const std::vector<model::Value>& params) {
+    FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(sql, params));
+    for (size_t i = 0; i < res.rows.size(); ++i) {
+        for (size_t j = 0; j < res.rows[i].size(); ++j) {
+            const auto& v = res.At(i, j);
+            if (v && !v->empty()) return std::optional<std::string>(*v);
+        }
+    }
+    return std::optional<std::string>{};
+}
+
+}  // namespace
+
+Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
+                                                       const ContributorAccounts& who,
+                                                       Timestamp start, Timestamp end) {
+    std::vector<ContributionRow> out;
+    if (end <= start) return out;
+    std::string from = Bound(start);
+    std::string to = Bound(end);
+    // One range read per platform on (account, platform, instance, time), joined in one query.
+    std::string sql;
+    std::vector<model::Value> params;
+    auto part = [&](const std::string& where) {
+        if (!sql.empty()) sql += " UNION ALL ";
+        sql += kColumns;
+        sql += "WHERE c.account = ? AND c.platform = ? AND c.instance = ? AND c.time >= ? AND "
+               "c.time < ?" +
+               where;
+    };
+    if (!who.gerrit_instance.empty() && !who.gerrit_username.empty()) {
+        part("");
+        params.insert(params.end(), {Lower(who.gerrit_username), std::string("gerrit"),
+                                     who.gerrit_instance, from, to});
+    }
+    if (!who.phabricator_instance.empty() && !who.phabricator_phid.empty()) {
+        part("");
+        params.insert(params.end(), {who.phabricator_phid, std::string("phabricator"),
+                                     who.phabricator_instance, from, to});
+    }
+    if (!who.github_login.empty()) {
+        std::string where;
+        std::vector<model::Value> extra;
+        if (!who.github_orgs.empty()) {
+            where += " AND c.repo_owner IN (";
+            for (size_t i = 0; i < who.github_orgs.size(); ++i) {
+                where += i ? ", ?" : "?";
+                extra.emplace_back(Lower(who.github_orgs[i]));
+            }
+            where += ")";
+        }
+        // A commit that is the mirror of a Gerrit change is counted once, as that change.
+        where +=
+            " AND NOT (c.kind = 'commit' AND c.change_id IS NOT NULL AND EXISTS (SELECT 1 FROM "
+            "gerrit_change g WHERE g.change_id = c.change_id AND g.deleted_at IS NULL AND "
+            "g.owner_username IS NOT NULL AND g.created_at IS NOT NULL";
+        if (!who.gerrit_instance.empty()) {
+            where += " AND g.instance = ?";
+            extra.emplace_back(who.gerrit_instance);
+        }
+        where += "))";
+        part(where);
+        params.insert(params.end(), {Lower(who.github_login), std::string("github"),
+                                     std::string("github"), from, to});
+        params.insert(params.end(), extra.begin(), extra.end());
+    }
+    if (sql.empty()) return out;
+    sql += " ORDER BY 6, 1, 3, 4";
+    FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(sql, params));
+    out.reserve(res.rows.size());
+    for (size_t i = 0; i < res.rows.size(); ++i) {
+        ContributionRow r;
+        r.platform = res.Text(i, 0);
+        r.instance = res.Text(i, 1);
+        r.kind = res.Text(i, 2);
+        r.source_id = res.Text(i, 3);
+        r.account = res.Text(i, 4);
+        r.time = ParseTimestamp(res.Text(i, 5)).value_or(Timestamp{});
+        r.status = res.Text(i, 6);
+        r.title = res.Text(i, 7);
+        r.url = res.Text(i, 8);
+        r.project = res.Text(i, 9);
+        r.authored = Truthy(res.At(i, 10));
+        r.assigned = Truthy(res.At(i, 11));
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+namespace {
+
+// A column of the Phabricator user named `username`: the exact spelling first (indexed), then
+// any case.
+Result<std::optional<std::string>> PhabricatorUserColumn(Connection& conn, std::string_view column,
+                                                         const std::string& instance,
+                                                         const std::string& username) {
+    std::string select = "SELECT " + std::string(column) + " FROM phabricator_user WHERE instance = ? AND ";
+    std::string order = " ORDER BY deleted_at IS NOT NULL, phid LIMIT 1";
+    FORGEDB_ASSIGN_OR_RETURN(auto exact,
+                             FirstText(conn, select + "username = ?" + order, {instance, username}));
+    if (exact) return exact;
+    return FirstText(conn, select + "lower(username) = ?" + order, {instance, Lower(username)});
+}
+
+}  // namespace
+
+Result<std::optional<std::string>> PhabricatorPhid(Connection& conn, const std::string& instance,
+                                                   const std::string& username) {
+    return PhabricatorUserColumn(conn, "phid", instance, username);
+}
+
+Result<std::optional<std::string>> PhabricatorRealName(Connection& conn,
+                                                       const std::string& instance,
+                                                       const std::string& username) {
+    return PhabricatorUserColumn(conn, "real_name", instance, username);
+}
+
+Result<std::optional<std::string>> GerritRealName(Connection& conn, const std::string& instance,
+                                                  const std::string& username) {
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto name, FirstText(conn,
+                             "SELECT name, display_name FROM gerrit_account WHERE instance = ? "
+                             "AND lower(username) = ? ORDER BY account_id LIMIT 1",
+                             {instance, Lower(username)}));
+    if (name) return name;
+    // The owner name a change carries (accounts are not always mirrored); the index on
+    // (instance, owner_username, created_at) serves the exact spelling.
+    return FirstText(conn,
+                     "SELECT owner_name FROM gerrit_change WHERE instance = ? AND owner_username "
+                     "IN (?, ?) AND owner_name IS NOT NULL LIMIT 1",
+                     {instance, username, Lower(username)});
+}
+
+Result<std::optional<std::string>> GithubRealName(Connection& conn, const std::string& login) {
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto name, FirstText(conn,
+                             "SELECT name FROM github_user WHERE lower(login) = ? AND name IS NOT "
+                             "NULL AND name <> '' ORDER BY id LIMIT 1",
+                             {Lower(login)}));
+    if (name) return name;
+    return FirstText(conn,
+                     "SELECT author_name FROM github_commit WHERE lower(author_login) = ? AND "
+                     "author_name IS NOT NULL ORDER BY committer_date DESC LIMIT 1",
+                     {Lower(login)});
+}
+
+}  // namespace forgedb::store
