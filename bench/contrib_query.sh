@@ -46,7 +46,7 @@ if [[ ! -s $DB_FILE ]]; then
   "$FORGEDB_BIN" --log-level warn migrate --database "sqlite:$DB_FILE"
   start=$(date +%s.%N)
   # Rows in primary-key order; the (account, platform, instance, time) index is built afterwards.
-  sqlite3 "$DB_FILE" <<SQL
+  sqlite3 "$DB_FILE" >/dev/null <<SQL
 PRAGMA journal_mode = OFF;
 PRAGMA synchronous = OFF;
 PRAGMA cache_size = -262144;
@@ -128,7 +128,8 @@ PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0));
 BASE="http://127.0.0.1:$PORT"
 "$FORGEDB_BIN" --log-level warn serve --listen "127.0.0.1:$PORT" --database "sqlite:$DB_FILE" \
   --workers 0 --gerrit wikimedia=http://127.0.0.1:9/r --phabricator wikimedia=http://127.0.0.1:9 \
-  --contrib-github-org wikimedia --contrib-no-crawl >"$WORK/serve.log" 2>&1 &
+  --contrib-github-org wikimedia --contrib-no-crawl --insecure-accept-unsigned \
+  >"$WORK/serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 300); do
   curl -sf "$BASE/healthz" >/dev/null 2>&1 && break
@@ -158,8 +159,8 @@ DAY=$(sqlite3 "$DB_FILE" "SELECT substr(time, 1, 10) AS d FROM contribution
 measure() {
   local name=$1 url=$2 args=() i status
   status=$(curl -s -o "$WORK/sample.json" -w '%{http_code}' "$url")
-  for ((i = 0; i < WARMUP + REQUESTS; i++)); do args+=("$url"); done
-  curl -s -o /dev/null -w '%{time_total}\n' "${args[@]}" | tail -n "$REQUESTS" |
+  for ((i = 0; i < WARMUP + REQUESTS; i++)); do args+=(-o /dev/null "$url"); done
+  curl -s -w '%{time_total}\n' "${args[@]}" | tail -n "$REQUESTS" |
     awk '{ print $1 * 1000 }' | sort -n >"$WORK/times"
   awk -v name="$name" -v status="$status" -v bytes="$(wc -c <"$WORK/sample.json")" '
     { t[NR] = $1 }

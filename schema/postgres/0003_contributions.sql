@@ -1,10 +1,10 @@
 -- forgedb schema 0003: GitHub commits and the contributions read model.
 --
 -- github_commit mirrors commits (push webhooks and the REST API). `contribution` holds one row per
--- contribution and account, kept equal to the mirror by the triggers below on every INSERT and
--- UPDATE of gerrit_change, phabricator_task, github_commit, github_pull_request and github_issue
--- (a row with a tombstone has no contributions). One person's window is a range read on
--- contribution_account. See docs/schema.md.
+-- contribution and account, kept equal to the mirror by the triggers below on every INSERT, UPDATE
+-- and DELETE of gerrit_change, phabricator_task, github_commit, github_pull_request and
+-- github_issue (a row with a tombstone has no contributions). One person's window is a range read
+-- on contribution_account. See docs/schema.md.
 
 CREATE TABLE github_commit (
     sha TEXT PRIMARY KEY,
@@ -50,8 +50,11 @@ CREATE INDEX contribution_account ON contribution (account, platform, instance, 
 -- gerrit_change -> contribution
 CREATE FUNCTION gerrit_change_contribution() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
+    IF TG_OP <> 'INSERT' THEN
         DELETE FROM contribution WHERE platform = 'gerrit' AND instance = OLD.instance AND kind = 'change' AND source_id = CAST(OLD.number AS TEXT);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN NULL;
     END IF;
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -74,7 +77,8 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER gerrit_change_contribution_insert AFTER INSERT ON gerrit_change
-    FOR EACH ROW EXECUTE FUNCTION gerrit_change_contribution();
+    FOR EACH ROW WHEN ((NEW.deleted_at IS NULL AND NEW.owner_username IS NOT NULL AND NEW.created_at IS NOT NULL))
+    EXECUTE FUNCTION gerrit_change_contribution();
 CREATE TRIGGER gerrit_change_contribution_update AFTER UPDATE ON gerrit_change
     FOR EACH ROW WHEN (OLD.instance IS DISTINCT FROM NEW.instance
         OR OLD.number IS DISTINCT FROM NEW.number
@@ -86,12 +90,17 @@ CREATE TRIGGER gerrit_change_contribution_update AFTER UPDATE ON gerrit_change
         OR OLD.change_id IS DISTINCT FROM NEW.change_id
         OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
     EXECUTE FUNCTION gerrit_change_contribution();
+CREATE TRIGGER gerrit_change_contribution_delete AFTER DELETE ON gerrit_change
+    FOR EACH ROW EXECUTE FUNCTION gerrit_change_contribution();
 
 -- phabricator_task -> contribution
 CREATE FUNCTION phabricator_task_contribution() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
+    IF TG_OP <> 'INSERT' THEN
         DELETE FROM contribution WHERE platform = 'phabricator' AND instance = OLD.instance AND kind = 'task' AND source_id = CAST(OLD.id AS TEXT);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN NULL;
     END IF;
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -131,7 +140,9 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER phabricator_task_contribution_insert AFTER INSERT ON phabricator_task
-    FOR EACH ROW EXECUTE FUNCTION phabricator_task_contribution();
+    FOR EACH ROW WHEN ((NEW.deleted_at IS NULL AND NEW.author_phid IS NOT NULL AND NEW.created_at IS NOT NULL)
+        OR (NEW.deleted_at IS NULL AND NEW.owner_phid IS NOT NULL AND NEW.owner_phid IS DISTINCT FROM NEW.author_phid AND NEW.created_at IS NOT NULL))
+    EXECUTE FUNCTION phabricator_task_contribution();
 CREATE TRIGGER phabricator_task_contribution_update AFTER UPDATE ON phabricator_task
     FOR EACH ROW WHEN (OLD.instance IS DISTINCT FROM NEW.instance
         OR OLD.id IS DISTINCT FROM NEW.id
@@ -143,12 +154,17 @@ CREATE TRIGGER phabricator_task_contribution_update AFTER UPDATE ON phabricator_
         OR OLD.title IS DISTINCT FROM NEW.title
         OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
     EXECUTE FUNCTION phabricator_task_contribution();
+CREATE TRIGGER phabricator_task_contribution_delete AFTER DELETE ON phabricator_task
+    FOR EACH ROW EXECUTE FUNCTION phabricator_task_contribution();
 
 -- github_commit -> contribution
 CREATE FUNCTION github_commit_contribution() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
+    IF TG_OP <> 'INSERT' THEN
         DELETE FROM contribution WHERE platform = 'github' AND instance = 'github' AND kind = 'commit' AND source_id = OLD.sha;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN NULL;
     END IF;
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -171,7 +187,8 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER github_commit_contribution_insert AFTER INSERT ON github_commit
-    FOR EACH ROW EXECUTE FUNCTION github_commit_contribution();
+    FOR EACH ROW WHEN ((NEW.deleted_at IS NULL AND NEW.author_login IS NOT NULL AND NEW.committer_date IS NOT NULL))
+    EXECUTE FUNCTION github_commit_contribution();
 CREATE TRIGGER github_commit_contribution_update AFTER UPDATE ON github_commit
     FOR EACH ROW WHEN (OLD.sha IS DISTINCT FROM NEW.sha
         OR OLD.author_login IS DISTINCT FROM NEW.author_login
@@ -182,12 +199,17 @@ CREATE TRIGGER github_commit_contribution_update AFTER UPDATE ON github_commit
         OR OLD.change_id IS DISTINCT FROM NEW.change_id
         OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
     EXECUTE FUNCTION github_commit_contribution();
+CREATE TRIGGER github_commit_contribution_delete AFTER DELETE ON github_commit
+    FOR EACH ROW EXECUTE FUNCTION github_commit_contribution();
 
 -- github_pull_request -> contribution
 CREATE FUNCTION github_pull_request_contribution() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
+    IF TG_OP <> 'INSERT' THEN
         DELETE FROM contribution WHERE platform = 'github' AND instance = 'github' AND kind = 'pull_request' AND source_id = CAST(OLD.id AS TEXT);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN NULL;
     END IF;
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -210,7 +232,8 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER github_pull_request_contribution_insert AFTER INSERT ON github_pull_request
-    FOR EACH ROW EXECUTE FUNCTION github_pull_request_contribution();
+    FOR EACH ROW WHEN ((NEW.deleted_at IS NULL AND NEW.user_login IS NOT NULL AND NEW.merged_at IS NOT NULL))
+    EXECUTE FUNCTION github_pull_request_contribution();
 CREATE TRIGGER github_pull_request_contribution_update AFTER UPDATE ON github_pull_request
     FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id
         OR OLD.user_login IS DISTINCT FROM NEW.user_login
@@ -220,12 +243,17 @@ CREATE TRIGGER github_pull_request_contribution_update AFTER UPDATE ON github_pu
         OR OLD.base_repo_id IS DISTINCT FROM NEW.base_repo_id
         OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
     EXECUTE FUNCTION github_pull_request_contribution();
+CREATE TRIGGER github_pull_request_contribution_delete AFTER DELETE ON github_pull_request
+    FOR EACH ROW EXECUTE FUNCTION github_pull_request_contribution();
 
 -- github_issue -> contribution
 CREATE FUNCTION github_issue_contribution() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' THEN
+    IF TG_OP <> 'INSERT' THEN
         DELETE FROM contribution WHERE platform = 'github' AND instance = 'github' AND kind = 'issue' AND source_id = CAST(OLD.id AS TEXT);
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        RETURN NULL;
     END IF;
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -248,7 +276,8 @@ BEGIN
 END;
 $$;
 CREATE TRIGGER github_issue_contribution_insert AFTER INSERT ON github_issue
-    FOR EACH ROW EXECUTE FUNCTION github_issue_contribution();
+    FOR EACH ROW WHEN ((NEW.deleted_at IS NULL AND NEW.user_login IS NOT NULL AND NEW.created_at IS NOT NULL AND NOT COALESCE(NEW.is_pull_request, false)))
+    EXECUTE FUNCTION github_issue_contribution();
 CREATE TRIGGER github_issue_contribution_update AFTER UPDATE ON github_issue
     FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id
         OR OLD.user_login IS DISTINCT FROM NEW.user_login
@@ -260,6 +289,8 @@ CREATE TRIGGER github_issue_contribution_update AFTER UPDATE ON github_issue
         OR OLD.is_pull_request IS DISTINCT FROM NEW.is_pull_request
         OR OLD.deleted_at IS DISTINCT FROM NEW.deleted_at)
     EXECUTE FUNCTION github_issue_contribution();
+CREATE TRIGGER github_issue_contribution_delete AFTER DELETE ON github_issue
+    FOR EACH ROW EXECUTE FUNCTION github_issue_contribution();
 
 -- Contributions of the rows mirrored before this migration.
 INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)

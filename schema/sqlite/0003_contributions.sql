@@ -1,10 +1,10 @@
 -- forgedb schema 0003: GitHub commits and the contributions read model.
 --
 -- github_commit mirrors commits (push webhooks and the REST API). `contribution` holds one row per
--- contribution and account, kept equal to the mirror by the triggers below on every INSERT and
--- UPDATE of gerrit_change, phabricator_task, github_commit, github_pull_request and github_issue
--- (a row with a tombstone has no contributions). One person's window is a range read on
--- contribution_account. See docs/schema.md.
+-- contribution and account, kept equal to the mirror by the triggers below on every INSERT, UPDATE
+-- and DELETE of gerrit_change, phabricator_task, github_commit, github_pull_request and
+-- github_issue (a row with a tombstone has no contributions). One person's window is a range read
+-- on contribution_account. See docs/schema.md.
 
 CREATE TABLE github_commit (
     sha TEXT PRIMARY KEY,
@@ -49,6 +49,7 @@ CREATE TABLE contribution (
 CREATE INDEX contribution_account ON contribution (account, platform, instance, time);
 -- gerrit_change -> contribution
 CREATE TRIGGER gerrit_change_contribution_insert AFTER INSERT ON gerrit_change
+WHEN (NEW.deleted_at IS NULL AND NEW.owner_username IS NOT NULL AND NEW.created_at IS NOT NULL)
 BEGIN
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -98,9 +99,15 @@ BEGIN
         1
     WHERE NEW.deleted_at IS NULL AND NEW.owner_username IS NOT NULL AND NEW.created_at IS NOT NULL;
 END;
+CREATE TRIGGER gerrit_change_contribution_delete AFTER DELETE ON gerrit_change
+BEGIN
+    DELETE FROM contribution WHERE platform = 'gerrit' AND instance = OLD.instance AND kind = 'change' AND source_id = CAST(OLD.number AS TEXT);
+END;
 
 -- phabricator_task -> contribution
 CREATE TRIGGER phabricator_task_contribution_insert AFTER INSERT ON phabricator_task
+WHEN (NEW.deleted_at IS NULL AND NEW.author_phid IS NOT NULL AND NEW.created_at IS NOT NULL)
+    OR (NEW.deleted_at IS NULL AND NEW.owner_phid IS NOT NULL AND NEW.owner_phid IS NOT NEW.author_phid AND NEW.created_at IS NOT NULL)
 BEGIN
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -184,9 +191,14 @@ BEGIN
         1
     WHERE NEW.deleted_at IS NULL AND NEW.owner_phid IS NOT NULL AND NEW.owner_phid IS NOT NEW.author_phid AND NEW.created_at IS NOT NULL;
 END;
+CREATE TRIGGER phabricator_task_contribution_delete AFTER DELETE ON phabricator_task
+BEGIN
+    DELETE FROM contribution WHERE platform = 'phabricator' AND instance = OLD.instance AND kind = 'task' AND source_id = CAST(OLD.id AS TEXT);
+END;
 
 -- github_commit -> contribution
 CREATE TRIGGER github_commit_contribution_insert AFTER INSERT ON github_commit
+WHEN (NEW.deleted_at IS NULL AND NEW.author_login IS NOT NULL AND NEW.committer_date IS NOT NULL)
 BEGIN
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -235,9 +247,14 @@ BEGIN
         1
     WHERE NEW.deleted_at IS NULL AND NEW.author_login IS NOT NULL AND NEW.committer_date IS NOT NULL;
 END;
+CREATE TRIGGER github_commit_contribution_delete AFTER DELETE ON github_commit
+BEGIN
+    DELETE FROM contribution WHERE platform = 'github' AND instance = 'github' AND kind = 'commit' AND source_id = OLD.sha;
+END;
 
 -- github_pull_request -> contribution
 CREATE TRIGGER github_pull_request_contribution_insert AFTER INSERT ON github_pull_request
+WHEN (NEW.deleted_at IS NULL AND NEW.user_login IS NOT NULL AND NEW.merged_at IS NOT NULL)
 BEGIN
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -285,9 +302,14 @@ BEGIN
         1
     WHERE NEW.deleted_at IS NULL AND NEW.user_login IS NOT NULL AND NEW.merged_at IS NOT NULL;
 END;
+CREATE TRIGGER github_pull_request_contribution_delete AFTER DELETE ON github_pull_request
+BEGIN
+    DELETE FROM contribution WHERE platform = 'github' AND instance = 'github' AND kind = 'pull_request' AND source_id = CAST(OLD.id AS TEXT);
+END;
 
 -- github_issue -> contribution
 CREATE TRIGGER github_issue_contribution_insert AFTER INSERT ON github_issue
+WHEN (NEW.deleted_at IS NULL AND NEW.user_login IS NOT NULL AND NEW.created_at IS NOT NULL AND COALESCE(NEW.is_pull_request, 0) = 0)
 BEGIN
     INSERT INTO contribution (platform, instance, kind, source_id, account, time, status, title, url, project, repo_owner, change_id, authored, assigned)
     SELECT
@@ -336,6 +358,10 @@ BEGIN
         1,
         0
     WHERE NEW.deleted_at IS NULL AND NEW.user_login IS NOT NULL AND NEW.created_at IS NOT NULL AND COALESCE(NEW.is_pull_request, 0) = 0;
+END;
+CREATE TRIGGER github_issue_contribution_delete AFTER DELETE ON github_issue
+BEGIN
+    DELETE FROM contribution WHERE platform = 'github' AND instance = 'github' AND kind = 'issue' AND source_id = CAST(OLD.id AS TEXT);
 END;
 
 -- Contributions of the rows mirrored before this migration.

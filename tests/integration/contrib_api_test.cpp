@@ -34,6 +34,18 @@ const json kJane = {{"fullname", "Jane Doe"},
                     {"phabricator_username", "jdoe"},
                     {"github_username", "JaneD"}};
 
+// A multipart/form-data body of the items (the client library cannot PATCH one itself).
+std::string MultipartBody(const httplib::MultipartFormDataItems& items) {
+    std::string body;
+    for (const auto& item : items) {
+        body += "--forgedb-test\r\nContent-Disposition: form-data; name=\"" + item.name + "\"";
+        if (!item.filename.empty()) body += "; filename=\"" + item.filename + "\"";
+        body += "\r\n\r\n" + item.content + "\r\n";
+    }
+    return body + "--forgedb-test--\r\n";
+}
+constexpr char kMultipartType[] = "multipart/form-data; boundary=forgedb-test";
+
 class ContribApiTest : public BackendTest {
 protected:
     void SetUp() override {
@@ -594,6 +606,30 @@ TEST_P(ContribApiTest, ChunkedCsvUpload) {
     EXPECT_EQ(csv->body,
               "fullname,Gerrit,Phabricator,Github\r\nJane Doe,jdoe,jdoe,JaneD\r\n"
               "John Roe,,jroe,\r\n");
+
+    // PATCH with CSV chunks replaces the users of a CSV query and keeps its hash.
+    std::string path = "/query/" + hash + "/update/user/";
+    r = cli_->Patch(path.c_str(),
+                    MultipartBody(httplib::MultipartFormDataItems{
+                        {"file", "0", "", ""},
+                        {"chunk", "1", "", ""},
+                        {"complete", "-1", "", ""},
+                        {"csv_file", "fullname,Gerrit,Phabricator,Github\n", "u.csv", "text/csv"}}),
+                    kMultipartType);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(Body(r), (json{{"message", "Successfully updated."}, {"chunk", "1"}, {"error", 0}}));
+    r = cli_->Patch(path.c_str(),
+                    MultipartBody(httplib::MultipartFormDataItems{
+                        {"file", "0", "", ""},
+                        {"chunk", "2", "", ""},
+                        {"complete", "0", "", ""},
+                        {"csv_file", "Ann Lee,alee,,\n", "u.csv", "text/csv"}}),
+                    kMultipartType);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 303) << r->body;
+    EXPECT_EQ(r->get_header_value("Location"), "/result/" + hash + "/");
+    EXPECT_EQ(Body(cli_->Get(("/result/" + hash + "/users/").c_str())),
+              (json{{"users", {"Ann Lee"}}}));
 
     // A malformed CSV in one chunk: 400, nothing stored.
     EXPECT_EQ(ErrorOf(cli_->Post("/query/add/user/",

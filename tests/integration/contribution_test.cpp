@@ -129,6 +129,11 @@ TEST_P(ContributionTest, GerritChangeFollowsItsRow) {
     // An upsert that changes nothing watched keeps the row.
     Exec("UPDATE gerrit_change SET updated_at = '2024-05-01T00:00:00Z' WHERE number = 2");
     EXPECT_EQ(Rows("gerrit", "change", "2").size(), 1u);
+    // A row deleted by hand takes its contribution with it, and can be stored again.
+    Exec("DELETE FROM gerrit_change WHERE number = 2");
+    EXPECT_TRUE(Rows("gerrit", "change", "2").empty());
+    InsertChange("wm", 2, std::string("bob"), "2024-03-02T10:00:00Z");
+    EXPECT_EQ(Rows("gerrit", "change", "2").size(), 1u);
 }
 
 TEST_P(ContributionTest, PhabricatorAuthorAndOwner) {

@@ -52,9 +52,7 @@ std::string FindOnPath(const std::string& name) {
     return "";
 }
 
-fs::path ScreenshotDir() {
-    return fs::path(FORGEDB_BINARY).parent_path() / "ui-screenshots";
-}
+fs::path ScreenshotDir() { return fs::path(FORGEDB_BINARY).parent_path() / "ui-screenshots"; }
 
 Timestamp At(const char* text) { return *ParseTimestamp(text); }
 
@@ -66,8 +64,8 @@ protected:
             GTEST_SKIP() << "chromium is not installed (Debian package `chromium`; "
                             "tools/deps.sh installs it): the browser test is skipped";
         }
-        python_ = ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3"
-                                                           : FindOnPath("python3");
+        python_ =
+            ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : FindOnPath("python3");
         ASSERT_FALSE(python_.empty()) << "python3 is needed to drive the browser";
         tdb_ = TestDatabase::Create(Backend::kSqlite);
         ASSERT_TRUE(tdb_);
@@ -203,8 +201,8 @@ protected:
 };
 
 TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
-    // The query, as the form saves it, and its permalink with a two-month range ending with
-    // February 2021 (Dec 31, 2020 .. Feb 28, 2021).
+    // The query, as the form saves it, and its permalink with a six-month range ending with
+    // March 2021 (Oct 1, 2020 .. Mar 31, 2021).
     auto submitted = cli_->Post("/",
                                 "fullname=Alice+Example&gerrit=alice&phabricator=alice&github="
                                 "&action=search",
@@ -215,7 +213,7 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
     auto hash = service_->CreateQuery({{"Alice Example", "alice", "alice", ""}});
     ASSERT_TRUE(hash) << hash.error().ToString();
     ASSERT_EQ(location, "/" + *hash + "/");
-    std::string permalink = location + "?end=2021-02&months=2";
+    std::string permalink = location + "?end=2021-03&months=6";
 
     // The first view queues the crawls and says so, refreshing itself.
     auto loading = cli_->Get(permalink);
@@ -227,7 +225,7 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
 
     auto result = service_->GetResult(*hash, std::nullopt);
     ASSERT_TRUE(result);
-    Timestamp start = At("2020-12-31T00:00:00Z"), end = At("2021-03-01T00:00:00Z");
+    Timestamp start = At("2020-10-01T00:00:00Z"), end = At("2021-04-01T00:00:00Z");
     EXPECT_EQ(result->filter.start, start);
     EXPECT_EQ(result->filter.end, end);
     Expected expected = FromFakes(start, end);
@@ -265,11 +263,11 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
         fs::remove(out / name);
     }
     std::string log = (out / "browser_check.log").string();
-    ChildProcess driver({python_, std::string(FORGEDB_TEST_DATA) + "/../ui/browser_check.py",
-                         "--chromium", chromium_, "--form-url", base_ + "/", "--result-url",
-                         base_ + location, "--day", busy_day, "--empty-day", empty_day, "--out",
-                         out.string()},
-                        log);
+    ChildProcess driver(
+        {python_, std::string(FORGEDB_TEST_DATA) + "/../ui/browser_check.py", "--chromium",
+         chromium_, "--form-url", base_ + "/", "--result-url", base_ + location, "--day", busy_day,
+         "--empty-day", empty_day, "--out", out.string()},
+        log);
     int code = driver.Wait();
     std::string output = driver.Log();
     size_t brace = output.rfind("\n{");
@@ -287,11 +285,12 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
     const json& r = report["result"];
     EXPECT_EQ(r["heading"], "Alice Example's activity");
     EXPECT_EQ(r["total"], std::to_string(expected.total));
-    EXPECT_EQ(r["months"], json::array({"2020-12", "2021-01", "2021-02"}));
+    EXPECT_EQ(r["months"],
+              json::array({"2020-10", "2020-11", "2020-12", "2021-01", "2021-02", "2021-03"}));
     EXPECT_EQ(r["progress"], false);
     EXPECT_EQ(r["charts"], 2);  // Phabricator and Gerrit; no GitHub username
     ASSERT_TRUE(r["cells"].is_object());
-    EXPECT_EQ(r["cells"].size(), 60u);
+    EXPECT_EQ(r["cells"].size(), 182u);
     long long sum = 0;
     for (auto it = r["cells"].begin(); it != r["cells"].end(); ++it) {
         long long want = expected.per_day.count(it.key()) ? expected.per_day[it.key()] : 0;
@@ -305,9 +304,9 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
     EXPECT_EQ(day["heading"], "Alice Example's activity on " + busy_day);
     EXPECT_EQ(day["selected"], busy_day);
     EXPECT_NE(day["url"].get<std::string>().find("day=" + busy_day), std::string::npos);
-    EXPECT_EQ(day["clicked_title"],
-              std::to_string(busiest) + (busiest == 1 ? " contribution" : " contributions") +
-                  " on " + ui::FormatLongDay(*ui::ParseDay(busy_day)));
+    EXPECT_EQ(day["clicked_title"], std::to_string(busiest) +
+                                        (busiest == 1 ? " contribution" : " contributions") +
+                                        " on " + ui::FormatLongDay(*ui::ParseDay(busy_day)));
     std::multiset<std::string> titles;
     for (const auto& item : day["items"]) {
         titles.insert(item["title"].get<std::string>());

@@ -36,16 +36,17 @@ protected:
         BackendTest::SetUp();
         if (!tdb_) return;
         clock_ = std::make_unique<ManualClock>(At("2024-06-15T12:00:00Z"));
-        Exec("INSERT INTO gerrit_account (instance, account_id, username, name) VALUES "
-             "('wm', 1, 'jdoe', 'Jane Doe')");
-        Exec("INSERT INTO phabricator_user (instance, phid, id, username, real_name) VALUES "
-             "('wm', 'PHID-USER-jane', 7, 'jdoe', 'Jane Doe')");
+        Exec(
+            "INSERT INTO gerrit_account (instance, account_id, username, name) VALUES "
+            "('wm', 1, 'jdoe', 'Jane Doe')");
+        Exec(
+            "INSERT INTO phabricator_user (instance, phid, id, username, real_name) VALUES "
+            "('wm', 'PHID-USER-jane', 7, 'jdoe', 'Jane Doe')");
         Add("gerrit", "change", "101", "jdoe", "2024-03-01T10:00:00Z", "MERGED",
             "Fix <b>bold</b> & \"quotes\"");
         Add("gerrit", "change", "102", "jdoe", "2024-03-01T23:30:00Z", "NEW", "Late change");
         Add("gerrit", "change", "103", "jdoe", "2024-03-02T09:00:00Z", "ABANDONED", "Dropped");
-        Add("phabricator", "task", "5", "PHID-USER-jane", "2024-03-01T12:00:00Z", "open",
-            "A task");
+        Add("phabricator", "task", "5", "PHID-USER-jane", "2024-03-01T12:00:00Z", "open", "A task");
         Add("gerrit", "change", "201", "bob", "2024-05-01T10:00:00Z", "MERGED", "Bob's change");
         contrib::ContribConfig config;
         config.gerrit_instance = "wm";
@@ -75,10 +76,11 @@ protected:
     void Add(const std::string& platform, const std::string& kind, const std::string& id,
              const std::string& account, const char* time, const std::string& status,
              const std::string& title) {
-        Exec("INSERT INTO contribution (platform, instance, kind, source_id, account, time, "
-             "status, title, url, project, repo_owner, change_id, authored, assigned) VALUES "
-             "(?, 'wm', ?, ?, ?, ?, ?, ?, '', '', '', NULL, ?, ?)",
-             {platform, kind, id, account, FormatForgeTime(At(time)), status, title, true, false});
+        Exec(
+            "INSERT INTO contribution (platform, instance, kind, source_id, account, time, "
+            "status, title, url, project, repo_owner, change_id, authored, assigned) VALUES "
+            "(?, 'wm', ?, ?, ?, ?, ?, ?, '', '', '', NULL, ?, ?)",
+            {platform, kind, id, account, FormatForgeTime(At(time)), status, title, true, false});
     }
 
     httplib::Result PostForm(const std::string& body) {
@@ -202,15 +204,14 @@ TEST_P(UiPagesTest, ResultPageShowsTheHeatmapAndStoresTheFilter) {
     EXPECT_NE(day->body.find("A task"), std::string::npos);
     EXPECT_NE(day->body.find("class=\"selected\""), std::string::npos);
     auto empty = cli_->Get(self + "?day=2024-03-05");
-    EXPECT_NE(empty->body.find("Jane &lt;Doe&gt; has no activity on this day."),
-              std::string::npos);
+    EXPECT_NE(empty->body.find("Jane &lt;Doe&gt; has no activity on this day."), std::string::npos);
 }
 
 TEST_P(UiPagesTest, BadInputGivesErrorPages) {
     std::string hash = MakeQuery({{"Jane Doe", "jdoe", "", ""}});
     std::string self = "/" + hash + "/";
-    for (const char* q : {"?end=2024-13", "?end=24-01", "?end=2030-01", "?months=4",
-                          "?months=x", "?day=2024-02-30", "?view=chart", "?reset=yes"}) {
+    for (const char* q : {"?end=2024-13", "?end=24-01", "?end=2030-01", "?months=4", "?months=x",
+                          "?day=2024-02-30", "?view=chart", "?reset=yes"}) {
         auto r = cli_->Get(self + q);
         ASSERT_TRUE(r);
         EXPECT_EQ(r->status, 400) << q;

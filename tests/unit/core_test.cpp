@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "forgedb/core/base64.hpp"
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
 #include "forgedb/core/time.hpp"
@@ -16,6 +17,14 @@ TEST(Signature, GithubTestVector) {
     EXPECT_TRUE(replication::VerifyGithubSignature(
         "It's a Secret to Everybody", "Hello, World!",
         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
+}
+
+TEST(Base64, EncodesWithPadding) {
+    EXPECT_EQ(Base64Encode(""), "");
+    EXPECT_EQ(Base64Encode("f"), "Zg==");
+    EXPECT_EQ(Base64Encode("fo"), "Zm8=");
+    EXPECT_EQ(Base64Encode("foo"), "Zm9v");
+    EXPECT_EQ(Base64Encode("user:secret"), "dXNlcjpzZWNyZXQ=");
 }
 
 TEST(Url, PercentEncodeKeepsUnreservedAndChosenCharacters) {

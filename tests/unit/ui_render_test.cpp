@@ -30,7 +30,7 @@ sys_days D(const char* text) {
 }
 
 contrib::Item MakeItem(const char* time, contrib::Platform platform = contrib::Platform::kGerrit,
-               bool authored = true, bool assigned = false) {
+                       bool authored = true, bool assigned = false) {
     contrib::Item item;
     item.platform = platform;
     item.kind = "change";
@@ -154,8 +154,7 @@ TEST(UiRenderTest, HeatmapHasOneBlockOfFourColumnsPerMonth) {
 
 TEST(UiRenderTest, HeatmapBucketsByUtcDay) {
     std::vector<contrib::Item> items = {
-        MakeItem("2021-02-03T00:00:00Z"),
-        MakeItem("2021-02-03T23:59:59Z"),
+        MakeItem("2021-02-03T00:00:00Z"),      MakeItem("2021-02-03T23:59:59Z"),
         MakeItem("2021-02-04T00:30:00+01:00"),  // 23:30 UTC on the 3rd
         MakeItem("2021-02-03T20:00:00-05:00"),  // 01:00 UTC on the 4th
         MakeItem("2021-02-10T12:00:00Z"),
@@ -301,8 +300,8 @@ TEST(UiRenderTest, LargeHistoriesRenderQuickly) {
     auto t0 = std::chrono::steady_clock::now();
     std::string svg = HeatmapSvg(items, start, start + std::chrono::days{365});
     auto months = CalendarMonths(start, start + std::chrono::days{365});
-    std::string chart = LineChartSvg(months, PlatformSeries(items, contrib::Platform::kGerrit,
-                                                            months));
+    std::string chart =
+        LineChartSvg(months, PlatformSeries(items, contrib::Platform::kGerrit, months));
     auto elapsed = std::chrono::steady_clock::now() - t0;
     EXPECT_EQ(CountOf(svg, "data-count="), 365u);
     EXPECT_LT(elapsed, 50ms);  // a few ms in a release build

@@ -8,9 +8,11 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace forgedb::fake::connection {
 namespace {
@@ -115,6 +117,38 @@ bool SendAndShutdown(int fd, std::string_view bytes) {
         sent += static_cast<size_t>(n);
     }
     return shutdown(fd, SHUT_RDWR) == 0 && sent == bytes.size();
+}
+
+Status Listener::Start(const http::Router& router, const std::string& host, int port, int threads) {
+    if (server_) return Ok();
+    http::ServerOptions so;
+    so.host = host;
+    so.port = port;
+    so.threads = threads;
+    auto server = std::make_unique<http::Server>(router, so);
+    auto st = server->Start();
+    if (!st) return st;
+    port_ = server->port();
+    server_ = std::move(server);
+    return Ok();
+}
+
+void Listener::Stop() {
+    if (!server_) return;
+    // forgedb::http::Server waits for idle keep-alive connections (up to 30 s) before it stops;
+    // close them (repeatedly, in case a client reconnects) while it shuts down.
+    std::atomic<bool> stopped{false};
+    std::thread closer([&] {
+        while (!stopped) {
+            ShutdownAccepted(port_);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    });
+    server_->Stop();
+    stopped = true;
+    closer.join();
+    server_.reset();
+    port_ = 0;
 }
 
 }  // namespace forgedb::fake::connection

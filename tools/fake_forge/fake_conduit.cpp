@@ -17,9 +17,7 @@
 #include <charconv>
 #include <functional>
 #include <set>
-#include <thread>
 
-#include "connection.hpp"
 #include "objects.hpp"
 
 namespace forgedb::fake {
@@ -1105,38 +1103,12 @@ void FakeConduit::AddControlRoutes() {
 }
 
 Status FakeConduit::Start() {
-    if (server_) return Ok();
-    http::ServerOptions so;
-    so.host = options_.host;
-    so.port = options_.port;
-    so.threads = options_.threads;
-    auto server = std::make_unique<http::Server>(router_, so);
-    auto st = server->Start();
-    if (!st) return st;
-    port_ = server->port();
-    server_ = std::move(server);
-    return Ok();
+    return listener_.Start(router_, options_.host, options_.port, options_.threads);
 }
 
-void FakeConduit::Stop() {
-    if (!server_) return;
-    // The server waits for idle keep-alive connections before it stops; close them (repeatedly,
-    // in case a client reconnects) while it shuts down.
-    std::atomic<bool> stopped{false};
-    std::thread closer([&] {
-        while (!stopped) {
-            connection::ShutdownAccepted(port_);
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    });
-    server_->Stop();
-    stopped = true;
-    closer.join();
-    server_.reset();
-    port_ = 0;
-}
+void FakeConduit::Stop() { listener_.Stop(); }
 
-int FakeConduit::port() const { return port_; }
+int FakeConduit::port() const { return listener_.port(); }
 
 std::string FakeConduit::base_url() const {
     return "http://" + options_.host + ":" + std::to_string(port());

@@ -21,7 +21,6 @@
 // called from any thread, also while serving. The data sits behind a reader/writer lock, tokens
 // and in-band errors behind a second mutex, statistics and faults in a FaultPipeline.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -33,11 +32,11 @@
 #include <string>
 #include <vector>
 
+#include "fake_forge/connection.hpp"
 #include "fake_forge/fault_pipeline.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
 #include "forgedb/http/http.hpp"
-#include "forgedb/http/server.hpp"
 
 namespace forgedb::fake {
 
@@ -173,8 +172,7 @@ private:
     FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 
     http::Router router_;
-    std::unique_ptr<http::Server> server_;  // set between Start() and Stop()
-    std::atomic<int> port_{0};
+    connection::Listener listener_;
 };
 
 }  // namespace forgedb::fake

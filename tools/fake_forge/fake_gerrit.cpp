@@ -18,9 +18,7 @@
 #include <optional>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
-#include "connection.hpp"
 #include "forgedb/core/url.hpp"
 #include "objects.hpp"
 
@@ -520,37 +518,12 @@ void FakeGerrit::ResetStats() { pipeline_.ResetStats(); }
 // Serving
 
 Status FakeGerrit::Start() {
-    if (server_) return Ok();
-    http::ServerOptions so;
-    so.host = options_.host;
-    so.port = options_.port;
-    so.threads = options_.threads;
-    auto server = std::make_unique<http::Server>(outer_, so);
-    auto st = server->Start();
-    if (!st) return st;
-    port_ = server->port();
-    server_ = std::move(server);
-    return Ok();
+    return listener_.Start(outer_, options_.host, options_.port, options_.threads);
 }
 
-void FakeGerrit::Stop() {
-    if (!server_) return;
-    // forgedb::http::Server waits for idle keep-alive connections before it stops; close them.
-    std::atomic<bool> stopped{false};
-    std::thread closer([&] {
-        while (!stopped) {
-            connection::ShutdownAccepted(port_);
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    });
-    server_->Stop();
-    stopped = true;
-    closer.join();
-    server_.reset();
-    port_ = 0;
-}
+void FakeGerrit::Stop() { listener_.Stop(); }
 
-int FakeGerrit::port() const { return port_; }
+int FakeGerrit::port() const { return listener_.port(); }
 
 std::string FakeGerrit::base_url() const {
     return "http://" + options_.host + ":" + std::to_string(port()) + options_.path_prefix;

@@ -31,7 +31,6 @@
 // called from any thread, also while serving. The data sits behind a reader/writer lock;
 // statistics and faults in a FaultPipeline.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -41,12 +40,12 @@
 #include <string>
 #include <vector>
 
+#include "fake_forge/connection.hpp"
 #include "fake_forge/fault_pipeline.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
 #include "forgedb/http/http.hpp"
-#include "forgedb/http/server.hpp"
 
 namespace forgedb::fake {
 
@@ -171,10 +170,9 @@ private:
 
     FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 
-    http::Router control_;                  // /_fake/...
-    http::Router outer_;                    // catch-all patterns that call Handle()
-    std::unique_ptr<http::Server> server_;  // set between Start() and Stop()
-    std::atomic<int> port_{0};
+    http::Router control_;  // /_fake/...
+    http::Router outer_;    // catch-all patterns that call Handle()
+    connection::Listener listener_;
 };
 
 }  // namespace forgedb::fake

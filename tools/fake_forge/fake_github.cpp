@@ -18,7 +18,6 @@
 #include "fake_github.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <filesystem>
@@ -26,10 +25,8 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 #include <type_traits>
 
-#include "connection.hpp"
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/url.hpp"
 #include "objects.hpp"
@@ -1094,38 +1091,12 @@ void FakeGithub::ResetStats() { pipeline_.ResetStats(); }
 // Serving
 
 Status FakeGithub::Start() {
-    if (server_) return Ok();
-    http::ServerOptions so;
-    so.host = options_.host;
-    so.port = options_.port;
-    so.threads = options_.threads;
-    auto server = std::make_unique<http::Server>(outer_, so);
-    auto st = server->Start();
-    if (!st) return st;
-    port_ = server->port();
-    server_ = std::move(server);
-    return Ok();
+    return listener_.Start(outer_, options_.host, options_.port, options_.threads);
 }
 
-void FakeGithub::Stop() {
-    if (!server_) return;
-    // forgedb::http::Server waits for idle keep-alive connections (up to 30 s) before it stops;
-    // close them (repeatedly, in case a client reconnects) while it shuts down.
-    std::atomic<bool> stopped{false};
-    std::thread closer([&] {
-        while (!stopped) {
-            connection::ShutdownAccepted(port_);
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        }
-    });
-    server_->Stop();
-    stopped = true;
-    closer.join();
-    server_.reset();
-    port_ = 0;
-}
+void FakeGithub::Stop() { listener_.Stop(); }
 
-int FakeGithub::port() const { return port_; }
+int FakeGithub::port() const { return listener_.port(); }
 
 std::string FakeGithub::base_url() const {
     if (!options_.public_url.empty()) return options_.public_url;

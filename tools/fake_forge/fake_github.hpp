@@ -15,7 +15,6 @@
 // called from any thread, also while serving. The data sits behind a reader/writer lock, budgets
 // behind a second mutex, statistics and faults in a FaultPipeline.
 
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -27,12 +26,12 @@
 #include <string>
 #include <vector>
 
+#include "fake_forge/connection.hpp"
 #include "fake_forge/fault_pipeline.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
 #include "forgedb/http/http.hpp"
-#include "forgedb/http/server.hpp"
 
 namespace forgedb::fake {
 
@@ -210,11 +209,10 @@ private:
     long long request_seq_ = 0;
     FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 
-    http::Router api_;                      // GitHub's routes
-    http::Router control_;                  // /_fake/...
-    http::Router outer_;                    // catch-all patterns that call Handle()
-    std::unique_ptr<http::Server> server_;  // set between Start() and Stop()
-    std::atomic<int> port_{0};
+    http::Router api_;      // GitHub's routes
+    http::Router control_;  // /_fake/...
+    http::Router outer_;    // catch-all patterns that call Handle()
+    connection::Listener listener_;
 };
 
 }  // namespace forgedb::fake

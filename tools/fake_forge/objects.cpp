@@ -1,42 +1,12 @@
 #include "objects.hpp"
 
+#include "forgedb/core/base64.hpp"
 #include "forgedb/core/url.hpp"
 
 namespace forgedb::fake::objects {
 namespace {
 
 std::string Str(std::string_view s) { return std::string(s); }
-
-std::string Base64(std::string_view in) {
-    static constexpr char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                     (static_cast<unsigned char>(in[i + 1]) << 8) |
-                     static_cast<unsigned char>(in[i + 2]);
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-    }
-    if (i + 1 == in.size()) {
-        unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += "==";
-    } else if (i + 2 == in.size()) {
-        unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                     (static_cast<unsigned char>(in[i + 1]) << 8);
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += '=';
-    }
-    return out;
-}
 
 // Builds an object member by member (cheaper than nlohmann's initializer lists, which matters
 // when generating thousands of objects).
@@ -92,7 +62,7 @@ std::string Rng::Hex(int digits) {
 std::string PathSegment(std::string_view s) { return PercentEncode(s); }
 
 std::string NodeId(std::string_view type, long long id) {
-    return Base64("0" + std::to_string(type.size()) + ":" + Str(type) + std::to_string(id));
+    return Base64Encode("0" + std::to_string(type.size()) + ":" + Str(type) + std::to_string(id));
 }
 
 json SimpleUser(const std::string& login, long long id, bool organization) {

@@ -237,9 +237,8 @@ std::optional<std::string> HeaderParam(std::string_view value, std::string_view 
             i = value.find(';', i);
         } else {
             size_t end = value.find(';', i);
-            out = std::string(TrimSpaces(value.substr(i, end == std::string_view::npos
-                                                             ? std::string_view::npos
-                                                             : end - i)));
+            out = std::string(TrimSpaces(
+                value.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i)));
             i = end;
         }
         if (IEquals(key, name)) return out;
@@ -299,8 +298,18 @@ std::optional<std::vector<MultipartPart>> ParseMultipart(std::string_view conten
         }
         if (!named) return std::nullopt;
         size_t data_start = headers_end + 4;
-        size_t next = body.find("\r\n" + delimiter, data_start);
-        if (next == std::string_view::npos) return std::nullopt;
+        // The next delimiter: CRLF, "--boundary", then "--" or padding and CRLF (the boundary
+        // text followed by anything else is content).
+        const std::string marker = "\r\n" + delimiter;
+        size_t next = data_start;
+        for (;; ++next) {
+            next = body.find(marker, next);
+            if (next == std::string_view::npos) return std::nullopt;
+            size_t after = next + marker.size();
+            if (body.substr(after, 2) == "--") break;
+            while (after < body.size() && (body[after] == ' ' || body[after] == '\t')) ++after;
+            if (body.substr(after, 2) == "\r\n") break;
+        }
         part.data = std::string(body.substr(data_start, next - data_start));
         parts.push_back(std::move(part));
         pos = next + 2 + delimiter.size();

@@ -37,6 +37,54 @@ void RefuseBrotli(const httplib::Request& in) {
     if (!kept.empty()) mutable_headers.emplace("Accept-Encoding", kept);
 }
 
+// The boundary parameter of a multipart Content-Type ("" when there is none).
+std::string MultipartBoundary(const std::string& content_type) {
+    size_t at = content_type.find("boundary=");
+    if (at == std::string::npos) return "";
+    std::string b = content_type.substr(at + 9);
+    if (!b.empty() && b.front() == '"') {
+        size_t close = b.find('"', 1);
+        return close == std::string::npos ? "" : b.substr(1, close - 1);
+    }
+    size_t end = b.find_first_of("; \t");
+    return end == std::string::npos ? b : b.substr(0, end);
+}
+
+std::string QuoteParam(const std::string& v) {
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "\"";
+}
+
+// The library parses multipart/form-data bodies itself (a handler cannot read them raw), so the
+// parts are written out again with the request's boundary: surfaces see one body for every
+// request and parse it with ParseMultipart. False when the library could not parse it.
+bool ReadMultipart(const httplib::Request& in, const httplib::ContentReader& reader,
+                   std::string& body) {
+    const std::string boundary = MultipartBoundary(in.get_header_value("Content-Type"));
+    bool first = true;
+    bool ok = reader(
+        [&](const httplib::MultipartFormData& part) {
+            body += first ? "--" : "\r\n--";
+            first = false;
+            body += boundary + "\r\nContent-Disposition: form-data; name=" + QuoteParam(part.name);
+            if (!part.filename.empty()) body += "; filename=" + QuoteParam(part.filename);
+            body += "\r\n";
+            if (!part.content_type.empty()) body += "Content-Type: " + part.content_type + "\r\n";
+            body += "\r\n";
+            return true;
+        },
+        [&](const char* data, size_t n) {
+            body.append(data, n);
+            return true;
+        });
+    body += (first ? "--" : "\r\n--") + boundary + "--\r\n";
+    return ok;
+}
+
 }  // namespace
 
 struct Server::Impl {
@@ -87,6 +135,18 @@ Status Server::Start() {
     auto with_body = [dispatch](const httplib::Request& in, httplib::Response& out,
                                 const httplib::ContentReader& reader) {
         std::string body;
+        if (in.is_multipart_form_data()) {
+            if (!ReadMultipart(in, reader, body)) {
+                if (out.status == 413) {
+                    out.set_content("{\"error\":\"payload too large\"}", "application/json");
+                    return;
+                }
+                out.status = 200;
+                body.clear();  // malformed: the surface sees an empty body and refuses it
+            }
+            dispatch(in, body, out);
+            return;
+        }
         bool complete = reader([&](const char* data, size_t n) {
             body.append(data, n);
             return true;

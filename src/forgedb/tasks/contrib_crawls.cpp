@@ -11,8 +11,11 @@ store::NewJob GerritOwnerCrawl(const std::string& instance, const std::string& u
     c.kind = kGerritChangesJob;
     c.instance = instance;
     c.query = "owner:" + username;
+    // Gerrit's after:/before: bound the last update, the view dates a change by its creation: a
+    // change created in the window may have been updated after it, so only the start bounds the
+    // query (a change is always updated after it was created).
     c.after = start;
-    c.before = end;
+    (void)end;
     return c.ToJob();
 }
 

@@ -10,7 +10,8 @@
 
 namespace forgedb::tasks {
 
-// gerrit.changes with query "owner:<username>" and the window as after:/before: bounds.
+// gerrit.changes with query "owner:<username>" updated since the window's start (Gerrit bounds
+// the last update, not the creation, so the end cannot bound the query).
 store::NewJob GerritOwnerCrawl(const std::string& instance, const std::string& username,
                                Timestamp start, Timestamp end);
 

@@ -53,6 +53,7 @@ form.filter { display: flex; flex-wrap: wrap; gap: .6em; align-items: center; }
 form.filter select { font: inherit; padding: .3em; }
 .total { font-size: 2.4em; font-weight: 700; margin: 0 0 .3em; }
 .heatmap-scroll { overflow-x: auto; }
+svg.heatmap { display: block; height: auto; }
 svg.heatmap text { font-size: 10px; fill: var(--muted); }
 svg.heatmap a rect { cursor: pointer; }
 svg.heatmap rect.selected, svg.heatmap a:focus rect { stroke: #202122; stroke-width: 2px; }
@@ -68,7 +69,7 @@ ul.items .status { font-size: .8em; color: var(--muted); margin-left: .4em; }
           gap: 0 1.2em; }
 svg.chart { width: 100%; height: auto; }
 svg.chart .grid { stroke: #eaecf0; }
-svg.chart text { font-size: 11px; fill: var(--muted); }
+svg.chart text { font-size: 10px; fill: var(--muted); }
 ul.legend { list-style: none; padding: 0; margin: 0 0 .4em; display: flex; gap: 1.2em;
             font-size: .85em; }
 ul.legend .swatch { display: inline-block; width: .8em; height: .8em; border-radius: 2px;

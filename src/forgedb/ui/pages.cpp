@@ -74,9 +74,8 @@ http::Response Asset(std::string_view body, const char* type) {
 // Hashes are slugs with a hex suffix, 64 hex digits, or 64 random letters and digits.
 bool ValidHash(std::string_view hash) {
     if (hash.empty() || hash.size() > 128) return false;
-    return std::all_of(hash.begin(), hash.end(), [](unsigned char c) {
-        return std::isalnum(c) || c == '-' || c == '_';
-    });
+    return std::all_of(hash.begin(), hash.end(),
+                       [](unsigned char c) { return std::isalnum(c) || c == '-' || c == '_'; });
 }
 
 std::string Trimmed(std::string_view s) {
@@ -110,8 +109,9 @@ std::string FormHtml(const std::vector<contrib::QueryUser>& rows, std::string_vi
     b += "<p class=\"error\" id=\"form-error\" role=\"alert\" hidden></p>";
     b += "<form method=\"post\" action=\"/\" id=\"query-form\">";
     // The first submit button is the one Enter presses: Search.
-    b += "<button type=\"submit\" name=\"action\" value=\"search\" class=\"primary hidden-default\" "
-         "tabindex=\"-1\" aria-hidden=\"true\">Search</button>";
+    b +=
+        "<button type=\"submit\" name=\"action\" value=\"search\" class=\"primary hidden-default\" "
+        "tabindex=\"-1\" aria-hidden=\"true\">Search</button>";
     b += "<table class=\"rows\"><thead><tr><th>Full name</th><th>Gerrit username</th>"
          "<th>Phabricator username</th><th>GitHub username</th></tr></thead><tbody id=\"rows\">";
     for (size_t i = 0; i < rows.size(); ++i) {
@@ -188,7 +188,8 @@ std::string ValidateRows(const std::vector<contrib::QueryUser>& rows) {
         if (Blank(r)) continue;
         any = true;
         std::string n = std::to_string(i + 1);
-        if (r.fullname.empty()) return "Full name cannot be left blank; it is missing in row " + n + ".";
+        if (r.fullname.empty())
+            return "Full name cannot be left blank; it is missing in row " + n + ".";
         if (r.gerrit.empty() && r.phabricator.empty() && r.github.empty()) {
             return "Usernames are missing in row " + n +
                    ": give at least one of Gerrit, Phabricator or GitHub.";
@@ -220,16 +221,18 @@ std::variant<ViewParams, std::string> ReadParams(const http::Request& req, year_
     if (auto v = req.Query("user")) p.user = std::string(*v);
     if (auto v = req.Query("months")) {
         int m = 0;
-        bool digits = !v->empty() && v->size() <= 2 &&
-                      std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
+        bool digits =
+            !v->empty() && v->size() <= 2 &&
+            std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
         if (digits) m = std::stoi(std::string(*v));
         if (!IsRangeMonths(m)) return std::string("months must be 1, 2, 3, 6 or 12.");
         p.months = m;
     }
     if (auto v = req.Query("end")) {
         auto ym = ParseMonth(*v);
-        if (!ym) return "end must be a month written YYYY-MM, e.g. 2021-03 (got \"" +
-                        std::string(*v) + "\").";
+        if (!ym)
+            return "end must be a month written YYYY-MM, e.g. 2021-03 (got \"" + std::string(*v) +
+                   "\").";
         if (*ym > current) return "end cannot be later than the current month.";
         p.end = *ym;
     }
@@ -309,8 +312,7 @@ std::string AccountHtml(const char* label, const contrib::Account& a) {
 }
 
 std::string ChartCard(const contrib::UserResult& r, contrib::Platform platform,
-                      const contrib::Account& account,
-                      const std::vector<year_month>& months) {
+                      const contrib::Account& account, const std::vector<year_month>& months) {
     const char* label = platform == contrib::Platform::kGerrit        ? "Gerrit"
                         : platform == contrib::Platform::kPhabricator ? "Phabricator"
                                                                       : "GitHub";
@@ -364,9 +366,7 @@ std::vector<http::Route> Pages::Routes() {
         {"GET", "/static/forgedb.css",
          [](const http::Request&) { return Asset(kStylesheet, "text/css; charset=utf-8"); }},
         {"GET", "/static/forgedb.js",
-         [](const http::Request&) {
-             return Asset(kScript, "text/javascript; charset=utf-8");
-         }},
+         [](const http::Request&) { return Asset(kScript, "text/javascript; charset=utf-8"); }},
         {"GET", "/", [this](const http::Request& req) { return FormPage(req); }},
         {"POST", "/", [this](const http::Request& req) { return Submit(req); }},
         {"GET", "/{hash}", [this](const http::Request& req) { return ResultPage(req); }},
@@ -376,12 +376,14 @@ std::vector<http::Route> Pages::Routes() {
 http::Response Pages::FormPage(const http::Request& req) {
     int rows = 1;
     if (auto v = req.Query("rows")) {
-        bool digits = !v->empty() && v->size() <= 3 &&
-                      std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
+        bool digits =
+            !v->empty() && v->size() <= 3 &&
+            std::all_of(v->begin(), v->end(), [](char c) { return c >= '0' && c <= '9'; });
         rows = digits ? std::stoi(std::string(*v)) : 0;
         if (rows < 1 || rows > kMaxFormRows) {
-            return ErrorPage(400, "Bad request",
-                             "rows must be a number from 1 to " + std::to_string(kMaxFormRows) + ".");
+            return ErrorPage(
+                400, "Bad request",
+                "rows must be a number from 1 to " + std::to_string(kMaxFormRows) + ".");
         }
     }
     return FormResponse(200, std::vector<contrib::QueryUser>(static_cast<size_t>(rows)), "");
@@ -478,17 +480,18 @@ http::Response Pages::ResultPage(const http::Request& req) {
         if (!query) return ServiceErrorPage(query.error());
         auto totals = service_.GetTotals(hash);
         if (!totals) return ServiceErrorPage(totals.error());
-        std::string b = "<section class=\"card head\"><h1>" +
-                        std::to_string(totals->size()) + (totals->size() == 1 ? " person" : " people") +
-                        "</h1><p class=\"range\">" + WindowText(query->filter) + "</p>";
+        std::string b = "<section class=\"card head\"><h1>" + std::to_string(totals->size()) +
+                        (totals->size() == 1 ? " person" : " people") + "</h1><p class=\"range\">" +
+                        WindowText(query->filter) + "</p>";
         b += FilterForm(hash, query->filter, current, std::nullopt, true);
         b += "</section><section class=\"card\"><table class=\"totals\"><thead><tr>"
              "<th>Full name</th><th>Gerrit</th><th>Phabricator</th><th>GitHub</th>"
              "<th>Total</th></tr></thead><tbody>";
         contrib::UserTotals sum;
         for (const auto& t : *totals) {
-            b += "<tr><td><a href=\"" + self + "?user=" + HtmlEscape(PercentEncode(t.user.fullname)) +
-                 "\">" + HtmlEscape(t.user.fullname) + "</a></td><td class=\"num\">" +
+            b += "<tr><td><a href=\"" + self +
+                 "?user=" + HtmlEscape(PercentEncode(t.user.fullname)) + "\">" +
+                 HtmlEscape(t.user.fullname) + "</a></td><td class=\"num\">" +
                  std::to_string(t.gerrit) + "</td><td class=\"num\">" +
                  std::to_string(t.phabricator) + "</td><td class=\"num\">" +
                  std::to_string(t.github) + "</td><td class=\"num\">" + std::to_string(t.total) +
@@ -519,8 +522,7 @@ http::Response Pages::ResultPage(const http::Request& req) {
     if (!r.coverage.complete) {
         head_extra = "<meta http-equiv=\"refresh\" content=\"3\">";
         b += "<p class=\"progress\" role=\"status\">Loading contributions from the forges: " +
-             std::to_string(r.coverage.pages_done) + " pages, " +
-             std::to_string(r.coverage.items) +
+             std::to_string(r.coverage.pages_done) + " pages, " + std::to_string(r.coverage.items) +
              " items so far. This page refreshes every 3 seconds.</p>";
     }
     for (const auto& e : r.coverage.errors) {
@@ -530,14 +532,15 @@ http::Response Pages::ResultPage(const http::Request& req) {
     if (r.previous || r.next) {
         b += "<nav class=\"pager\">";
         if (r.previous) {
-            b += "<a class=\"prev\" rel=\"prev\" href=\"" + self + "?user=" +
-                 HtmlEscape(PercentEncode(*r.previous)) + "\">&larr; " + HtmlEscape(*r.previous) +
-                 "</a>";
+            b += "<a class=\"prev\" rel=\"prev\" href=\"" + self +
+                 "?user=" + HtmlEscape(PercentEncode(*r.previous)) + "\">&larr; " +
+                 HtmlEscape(*r.previous) + "</a>";
         }
         b += "<a class=\"all\" href=\"" + self + "?view=table\">Everyone</a>";
         if (r.next) {
-            b += "<a class=\"next\" rel=\"next\" href=\"" + self + "?user=" +
-                 HtmlEscape(PercentEncode(*r.next)) + "\">" + HtmlEscape(*r.next) + " &rarr;</a>";
+            b += "<a class=\"next\" rel=\"next\" href=\"" + self +
+                 "?user=" + HtmlEscape(PercentEncode(*r.next)) + "\">" + HtmlEscape(*r.next) +
+                 " &rarr;</a>";
         }
         b += "</nav>";
     }

@@ -19,9 +19,9 @@ using std::chrono::year_month_day;
 
 constexpr const char* kMonthAbbr[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-constexpr const char* kMonthFull[] = {"January", "February", "March",     "April",
-                                      "May",     "June",     "July",      "August",
-                                      "September", "October", "November", "December"};
+constexpr const char* kMonthFull[] = {"January",   "February", "March",    "April",
+                                      "May",       "June",     "July",     "August",
+                                      "September", "October",  "November", "December"};
 
 int MonthIndex(year_month ym) {  // 0..11
     return static_cast<int>(static_cast<unsigned>(ym.month())) - 1;
@@ -89,8 +89,7 @@ std::string FormatDay(sys_days d) {
 std::string FormatLongDay(sys_days d) {
     year_month_day ymd{d};
     char buf[32];
-    std::snprintf(buf, sizeof buf, "%s %u, %d",
-                  kMonthAbbr[static_cast<unsigned>(ymd.month()) - 1],
+    std::snprintf(buf, sizeof buf, "%s %u, %d", kMonthAbbr[static_cast<unsigned>(ymd.month()) - 1],
                   static_cast<unsigned>(ymd.day()), static_cast<int>(ymd.year()));
     return buf;
 }
@@ -148,11 +147,16 @@ namespace {
 
 days RangeLength(int months) {
     switch (months) {
-        case 1: return days{30};
-        case 2: return days{60};
-        case 3: return days{90};
-        case 6: return days{182};
-        default: return days{365};
+        case 1:
+            return days{30};
+        case 2:
+            return days{60};
+        case 3:
+            return days{90};
+        case 6:
+            return days{182};
+        default:
+            return days{365};
     }
 }
 
@@ -173,9 +177,7 @@ int RangeMonthsOf(Timestamp start, Timestamp end) {
     return 12;
 }
 
-year_month EndMonthOf(Timestamp end) {
-    return MonthOf(UtcDay(end - std::chrono::microseconds{1}));
-}
+year_month EndMonthOf(Timestamp end) { return MonthOf(UtcDay(end - std::chrono::microseconds{1})); }
 
 // ---- heatmap ----
 
@@ -216,7 +218,7 @@ std::vector<long long> CountPerDay(const std::vector<contrib::Item>& items, sys_
 namespace {
 
 constexpr int kCell = 12;
-constexpr int kStep = 14;                 // cell + gap
+constexpr int kStep = 14;  // cell + gap
 constexpr int kBlockWidth = 4 * kStep - 2;
 constexpr int kBlockGap = 16;
 constexpr int kLabelHeight = 18;
@@ -243,11 +245,10 @@ std::string HeatmapSvg(const std::vector<contrib::Item>& items, Timestamp start,
     out += Num(std::max(width, 200));
     out += ' ';
     out += Num(height);
-    out += "\" width=\"";
-    out += Num(std::max(width, 200));
-    out += "\" height=\"";
-    out += Num(height);
-    out += "\" role=\"img\" aria-label=\"Contributions per day\">";
+    // Drawn up to one and a half times its natural size, never wider than the page.
+    out += "\" style=\"width:100%;max-width:";
+    out += Num(std::max(width, 200) * 3 / 2);
+    out += "px\" role=\"img\" aria-label=\"Contributions per day\">";
     for (size_t b = 0; b < months.size(); ++b) {
         year_month ym = months[b];
         int bx = static_cast<int>(b) * (kBlockWidth + kBlockGap);
@@ -269,8 +270,8 @@ std::string HeatmapSvg(const std::vector<contrib::Item>& items, Timestamp start,
             std::string day_text = FormatDay(date);
             bool in_window = date >= window_first && date <= window_last;
             std::string rect = "<rect x=\"" + Num(x) + "\" y=\"" + Num(y) + "\" width=\"" +
-                               Num(kCell) + "\" height=\"" + Num(kCell) + "\" rx=\"2\" data-day=\"" +
-                               day_text + "\"";
+                               Num(kCell) + "\" height=\"" + Num(kCell) +
+                               "\" rx=\"2\" data-day=\"" + day_text + "\"";
             if (!in_window) {
                 out += rect;
                 out += " class=\"out\" fill=\"#f7f6f6\"/>";
@@ -350,8 +351,8 @@ std::vector<ChartSeries> PlatformSeries(const std::vector<contrib::Item>& items,
 
 std::string LineChartSvg(const std::vector<year_month>& months,
                          const std::vector<ChartSeries>& series) {
-    constexpr int kWidth = 640, kHeight = 220;
-    constexpr int kLeft = 40, kRight = 12, kTop = 12, kBottom = 40;
+    constexpr int kWidth = 420, kHeight = 200;
+    constexpr int kLeft = 34, kRight = 12, kTop = 10, kBottom = 38;
     constexpr int kPlotW = kWidth - kLeft - kRight, kPlotH = kHeight - kTop - kBottom;
     long long max = 0;
     for (const auto& s : series) {
@@ -375,8 +376,8 @@ std::string LineChartSvg(const std::vector<year_month>& months,
         std::string y = Coord(y_of(tick * t));
         out += "<line class=\"grid\" x1=\"" + Num(kLeft) + "\" x2=\"" + Num(kWidth - kRight) +
                "\" y1=\"" + y + "\" y2=\"" + y + "\"/>";
-        out += "<text class=\"ytick\" x=\"" + Num(kLeft - 6) + "\" y=\"" + Coord(y_of(tick * t) + 4) +
-               "\" text-anchor=\"end\">" + Num(tick * t) + "</text>";
+        out += "<text class=\"ytick\" x=\"" + Num(kLeft - 6) + "\" y=\"" +
+               Coord(y_of(tick * t) + 4) + "\" text-anchor=\"end\">" + Num(tick * t) + "</text>";
     }
     for (size_t i = 0; i < n; ++i) {
         std::string x = Coord(x_of(i));
@@ -400,10 +401,10 @@ std::string LineChartSvg(const std::vector<year_month>& months,
             out += "\"/>";
         }
         for (size_t i = 0; i < n && i < s.values.size(); ++i) {
-            out += "<circle r=\"3\" cx=\"" + Coord(x_of(i)) + "\" cy=\"" + Coord(y_of(s.values[i])) +
-                   "\" fill=\"" + colour + "\" data-value=\"" + Num(s.values[i]) + "\"><title>" +
-                   HtmlEscape(s.name) + ": " + Num(s.values[i]) + " in " + MonthName(months[i]) +
-                   "</title></circle>";
+            out += "<circle r=\"3\" cx=\"" + Coord(x_of(i)) + "\" cy=\"" +
+                   Coord(y_of(s.values[i])) + "\" fill=\"" + colour + "\" data-value=\"" +
+                   Num(s.values[i]) + "\"><title>" + HtmlEscape(s.name) + ": " + Num(s.values[i]) +
+                   " in " + MonthName(months[i]) + "</title></circle>";
         }
         out += "</g>";
     }
@@ -413,7 +414,8 @@ std::string LineChartSvg(const std::vector<year_month>& months,
 
 // ---- fragments ----
 
-std::string DayListHtml(std::string_view name, sys_days d, const std::vector<contrib::Item>& items) {
+std::string DayListHtml(std::string_view name, sys_days d,
+                        const std::vector<contrib::Item>& items) {
     std::string out = "<section id=\"day\" class=\"card day\" data-day=\"" + FormatDay(d) + "\">";
     if (items.empty()) {
         out += "<p class=\"empty\">" + HtmlEscape(name) + " has no activity on this day.</p>";
@@ -451,7 +453,9 @@ std::string PageHtml(std::string_view title, std::string_view body, std::string_
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>";
     out += HtmlEscape(title);
-    out += " · forgedb</title><link rel=\"stylesheet\" href=\"/static/forgedb.css\">";
+    out +=
+        " · forgedb</title><link rel=\"stylesheet\" href=\"/static/forgedb.css\">"
+        "<link rel=\"icon\" href=\"data:,\">";
     out += head_extra;
     out +=
         "</head><body><header class=\"site\"><a class=\"brand\" href=\"/\">forgedb</a>"

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <chrono>
 
+#include "forgedb/core/base64.hpp"
 #include "forgedb/core/json.hpp"
 #include "forgedb/core/url.hpp"
 
@@ -14,32 +15,6 @@ namespace {
 
 constexpr std::string_view kXssiPrefix = ")]}'";
 constexpr std::chrono::seconds kDefaultRetryAfter{60};
-
-std::string Base64(std::string_view in) {
-    static const char kAlphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string out;
-    out.reserve((in.size() + 2) / 3 * 4);
-    size_t i = 0;
-    for (; i + 2 < in.size(); i += 3) {
-        unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
-                     (static_cast<unsigned char>(in[i + 1]) << 8) |
-                     static_cast<unsigned char>(in[i + 2]);
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += kAlphabet[(v >> 6) & 63];
-        out += kAlphabet[v & 63];
-    }
-    if (i < in.size()) {
-        unsigned v = static_cast<unsigned char>(in[i]) << 16;
-        if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-        out += kAlphabet[(v >> 18) & 63];
-        out += kAlphabet[(v >> 12) & 63];
-        out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-        out += '=';
-    }
-    return out;
-}
 
 // The start of a body for an error message, on one line.
 std::string Snippet(std::string_view body) {
@@ -173,7 +148,7 @@ Result<std::string> GerritClient::FindAccount(std::string_view username) {
 std::string GerritClient::Redact(std::string text) const {
     if (instance_.password.empty()) return text;
     for (const std::string& secret :
-         {instance_.password, Base64(instance_.username + ":" + instance_.password)}) {
+         {instance_.password, Base64Encode(instance_.username + ":" + instance_.password)}) {
         for (size_t p; (p = text.find(secret)) != std::string::npos;) {
             text.replace(p, secret.size(), "***");
         }
@@ -188,7 +163,8 @@ Result<std::string> GerritClient::Get(const std::string& url) {
     request.headers.emplace_back("Accept", "application/json");
     if (!instance_.username.empty()) {
         request.headers.emplace_back(
-            "Authorization", "Basic " + Base64(instance_.username + ":" + instance_.password));
+            "Authorization",
+            "Basic " + Base64Encode(instance_.username + ":" + instance_.password));
     }
     const std::string what = "Gerrit " + instance_.name + " GET " + url;
     auto sent = http_.Send(request);
