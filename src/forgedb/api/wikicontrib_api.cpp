@@ -7,6 +7,8 @@
 #include <set>
 #include <string>
 
+#include "forgedb/core/json_writer.hpp"
+
 namespace forgedb::api {
 namespace {
 
@@ -21,11 +23,13 @@ constexpr size_t kPageSize = 50;
 constexpr size_t kMaxCreated = 2000;
 constexpr size_t kMaxCreatedDays = 31;
 
-http::Response Answer(int status, const json& body) {
-    auto res = http::Response::Json(status, body.dump());
+http::Response Answer(int status, std::string body) {
+    auto res = http::Response::Json(status, std::move(body));
     AddCorsHeaders(res);
     return res;
 }
+
+http::Response Answer(int status, const json& body) { return Answer(status, body.dump()); }
 
 // {"message": ..., "error": 1}: every error of this surface.
 http::Response Fail(int status, std::string_view message) {
@@ -59,22 +63,44 @@ json FilterJson(const contrib::Filter& f) {
             {"status", statuses}};
 }
 
-json ItemJson(const contrib::Item& it) {
-    return {{"time", IsoOffset(it.time)},
-            {"platform", contrib::PlatformLabel(it.platform)},
-            {"status", it.status},
-            {"staus", it.status},
-            {"title", it.title},
-            {"url", it.url},
-            {"kind", it.kind},
-            {"authored", it.authored},
-            {"assigned", it.assigned}};
+// Items are written straight to text: a year of a busy person is thousands of them.
+void WriteItem(JsonWriter& w, const contrib::Item& it) {
+    w.BeginObject()
+        .Key("time")
+        .String(IsoOffset(it.time))
+        .Key("platform")
+        .String(contrib::PlatformLabel(it.platform))
+        .Key("status")
+        .String(it.status)
+        .Key("staus")
+        .String(it.status)
+        .Key("title")
+        .String(it.title)
+        .Key("url")
+        .String(it.url)
+        .Key("kind")
+        .String(it.kind)
+        .Key("authored")
+        .Bool(it.authored)
+        .Key("assigned")
+        .Bool(it.assigned)
+        .EndObject();
 }
 
-json ItemsJson(const std::vector<contrib::Item>& items) {
-    json out = json::array();
-    for (const auto& it : items) out.push_back(ItemJson(it));
-    return out;
+void WriteItems(JsonWriter& w, const std::vector<contrib::Item>& items) {
+    w.BeginArray();
+    for (const auto& it : items) WriteItem(w, it);
+    w.EndArray();
+}
+
+// {"result": [items]}: the answer to a status-only filter change.
+std::string ItemsAnswerJson(const std::vector<contrib::Item>& items) {
+    JsonWriter w;
+    w.Reserve(64 + items.size() * 256);
+    w.BeginObject().Key("result");
+    WriteItems(w, items);
+    w.EndObject();
+    return w.Take();
 }
 
 // The original's "redirect": a Gerrit change number (its UI searched for it), T<id> for a
@@ -105,31 +131,64 @@ json CoverageJson(const contrib::Coverage& c) {
             {"errors", c.errors}};
 }
 
-json OptionalName(const std::optional<std::string>& name) {
-    return name ? json(*name) : json(nullptr);
+void WriteOptionalName(JsonWriter& w, const std::optional<std::string>& name) {
+    if (name) {
+        w.String(*name);
+    } else {
+        w.Null();
+    }
 }
 
-json ResultJson(const contrib::UserResult& r) {
-    return {
-        {"query", r.hash},
-        {"meta",
-         {{"full_names",
-           {{"phab_full_name", FullName(r.phabricator)},
-            {"gerrit_full_name", FullName(r.gerrit)},
-            {"github_full_name", FullName(r.github)}}},
-          {"rate_limits", {{"github_rate_limit_message", ""}}},
-          {"match_percent", r.match_percent}}},
-        {"result", ItemsJson(r.items)},
-        {"previous", OptionalName(r.previous)},
-        {"current", r.user.fullname},
-        {"next", OptionalName(r.next)},
-        {"current_gerrit", r.user.gerrit},
-        {"current_phabricator", r.user.phabricator},
-        {"current_github", r.user.github},
-        {"accounts",
-         {{"gerrit", r.gerrit.url}, {"phabricator", r.phabricator.url}, {"github", r.github.url}}},
-        {"filters", FilterJson(r.filter)},
-        {"coverage", CoverageJson(r.coverage)}};
+// The DisplayResult answer. `pager` false writes "" for previous and next (the filter update's
+// answer, as the original).
+std::string ResultJson(const contrib::UserResult& r, bool pager = true) {
+    JsonWriter w;
+    w.Reserve(1024 + r.items.size() * 256);
+    w.BeginObject().Key("query").String(r.hash);
+    w.Key("meta").BeginObject();
+    w.Key("full_names")
+        .BeginObject()
+        .Key("phab_full_name")
+        .String(FullName(r.phabricator))
+        .Key("gerrit_full_name")
+        .String(FullName(r.gerrit))
+        .Key("github_full_name")
+        .String(FullName(r.github))
+        .EndObject();
+    w.Key("rate_limits").BeginObject().Key("github_rate_limit_message").String("").EndObject();
+    w.Key("match_percent").Raw(json(r.match_percent).dump());
+    w.EndObject();
+    w.Key("result");
+    WriteItems(w, r.items);
+    w.Key("previous");
+    if (pager) {
+        WriteOptionalName(w, r.previous);
+    } else {
+        w.String("");
+    }
+    w.Key("current").String(r.user.fullname);
+    w.Key("next");
+    if (pager) {
+        WriteOptionalName(w, r.next);
+    } else {
+        w.String("");
+    }
+    w.Key("current_gerrit").String(r.user.gerrit);
+    w.Key("current_phabricator").String(r.user.phabricator);
+    w.Key("current_github").String(r.user.github);
+    w.Key("accounts")
+        .BeginObject()
+        .Key("gerrit")
+        .String(r.gerrit.url)
+        .Key("phabricator")
+        .String(r.phabricator.url)
+        .Key("github")
+        .String(r.github.url)
+        .EndObject();
+    w.Key("filters").Raw(FilterJson(r.filter).dump());
+    w.Key("coverage").Raw(CoverageJson(r.coverage).dump());
+    w.EndObject();
+    return w.Take();
 }
 
 // A JSON object body, or the answer to give instead.
@@ -290,7 +349,7 @@ http::Response WikiContribApi::ResultAnswer(int status, const std::string& hash,
         return Answer(status, ResultJson(*result));
     }
     // A redirect to the result page, with the result in the body for clients that do not follow.
-    auto res = Answer(status, result ? ResultJson(*result) : json::object());
+    auto res = Answer(status, result ? ResultJson(*result) : std::string("{}"));
     res.headers.emplace_back("Location", "/result/" + hash + "/");
     return res;
 }
@@ -477,12 +536,9 @@ http::Response WikiContribApi::UpdateFilter(const http::Request& req) {
     auto result = service_.GetResult(hash, user);
     if (!result) return FromError(result.error());
     if (status_changed && !dates_changed) {
-        return Answer(200, json{{"result", ItemsJson(result->items)}});
+        return Answer(200, ItemsAnswerJson(result->items));
     }
-    json out = ResultJson(*result);
-    out["previous"] = "";
-    out["next"] = "";
-    return Answer(200, out);
+    return Answer(200, ResultJson(*result, /*pager=*/false));
 }
 
 http::Response WikiContribApi::Check(const http::Request& req) {

@@ -20,13 +20,9 @@ std::string Bound(Timestamp t) {
     return FormatForgeTime(Timestamp(whole));
 }
 
-bool Truthy(const std::optional<std::string>& v) {
+bool Truthy(std::optional<std::string_view> v) {
     return v && (*v == "1" || *v == "t" || *v == "true");
 }
-
-constexpr const char* kColumns =
-    "SELECT platform, instance, kind, source_id, account, time, status, title, url, project, "
-    "authored, assigned FROM contribution c ";
 
 Result<std::optional<std::string>> FirstText(Connection& conn, std::string_view sql,
                                              const std::vector<model::Value>& params) {
@@ -42,6 +38,55 @@ Result<std::optional<std::string>> FirstText(Connection& conn, std::string_view 
 
 }  // namespace
 
+namespace {
+
+// Oldest first; ties in a fixed order, the same on both backends.
+bool Earlier(const ContributionRow& a, const ContributionRow& b) {
+    if (a.time != b.time) return a.time < b.time;
+    if (a.platform != b.platform) return a.platform < b.platform;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return a.source_id < b.source_id;
+}
+
+// Appends the rows of one account on one platform in [from, to) to `out`, in Earlier order. The
+// read is a range of the (account, platform, instance, time) index, already in time order, and
+// streamed: no sort in the database and no intermediate copy of the rows.
+Status ReadAccount(Connection& conn, const std::string& platform, const std::string& instance,
+                   const std::string& account, const std::string& from, const std::string& to,
+                   const std::string& extra_where, const std::vector<model::Value>& extra_params,
+                   std::vector<ContributionRow>& out) {
+    std::string sql =
+        "SELECT kind, source_id, time, status, title, url, project, authored, assigned FROM "
+        "contribution c WHERE c.account = ? AND c.platform = ? AND c.instance = ? AND c.time >= ? "
+        "AND c.time < ?" +
+        extra_where + " ORDER BY c.time";
+    std::vector<model::Value> params{account, platform, instance, from, to};
+    params.insert(params.end(), extra_params.begin(), extra_params.end());
+    size_t first = out.size();
+    FORGEDB_TRY(conn.ForEachRow(sql, params, [&](const auto& row) {
+        auto text = [&](size_t i) { return std::string(row[i].value_or("")); };
+        auto& r = out.emplace_back();
+        r.platform = platform;
+        r.instance = instance;
+        r.account = account;
+        r.kind = text(0);
+        r.source_id = text(1);
+        r.time = ParseTimestamp(row[2].value_or("")).value_or(Timestamp{});
+        r.status = text(3);
+        r.title = text(4);
+        r.url = text(5);
+        r.project = text(6);
+        r.authored = Truthy(row[7]);
+        r.assigned = Truthy(row[8]);
+    }));
+    // Equal times come in index order; put them in the fixed order.
+    auto begin = out.begin() + static_cast<std::ptrdiff_t>(first);
+    if (!std::is_sorted(begin, out.end(), Earlier)) std::sort(begin, out.end(), Earlier);
+    return Ok();
+}
+
+}  // namespace
+
 Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
                                                        const ContributorAccounts& who,
                                                        Timestamp start, Timestamp end) {
@@ -49,25 +94,17 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
     if (end <= start) return out;
     std::string from = Bound(start);
     std::string to = Bound(end);
-    // One range read per platform on (account, platform, instance, time), joined in one query.
-    std::string sql;
-    std::vector<model::Value> params;
-    auto part = [&](const std::string& where) {
-        if (!sql.empty()) sql += " UNION ALL ";
-        sql += kColumns;
-        sql += "WHERE c.account = ? AND c.platform = ? AND c.instance = ? AND c.time >= ? AND "
-               "c.time < ?" +
-               where;
-    };
+    // One range read per platform, each in order; merged here.
+    std::vector<size_t> runs{0};
     if (!who.gerrit_instance.empty() && !who.gerrit_username.empty()) {
-        part("");
-        params.insert(params.end(), {Lower(who.gerrit_username), std::string("gerrit"),
-                                     who.gerrit_instance, from, to});
+        FORGEDB_TRY(ReadAccount(conn, "gerrit", who.gerrit_instance, Lower(who.gerrit_username),
+                                from, to, "", {}, out));
+        runs.push_back(out.size());
     }
     if (!who.phabricator_instance.empty() && !who.phabricator_phid.empty()) {
-        part("");
-        params.insert(params.end(), {who.phabricator_phid, std::string("phabricator"),
-                                     who.phabricator_instance, from, to});
+        FORGEDB_TRY(ReadAccount(conn, "phabricator", who.phabricator_instance,
+                                who.phabricator_phid, from, to, "", {}, out));
+        runs.push_back(out.size());
     }
     if (!who.github_login.empty()) {
         std::string where;
@@ -90,30 +127,13 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
             extra.emplace_back(who.gerrit_instance);
         }
         where += "))";
-        part(where);
-        params.insert(params.end(), {Lower(who.github_login), std::string("github"),
-                                     std::string("github"), from, to});
-        params.insert(params.end(), extra.begin(), extra.end());
+        FORGEDB_TRY(ReadAccount(conn, "github", "github", Lower(who.github_login), from, to, where,
+                                extra, out));
+        runs.push_back(out.size());
     }
-    if (sql.empty()) return out;
-    sql += " ORDER BY 6, 1, 3, 4";
-    FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(sql, params));
-    out.reserve(res.rows.size());
-    for (size_t i = 0; i < res.rows.size(); ++i) {
-        ContributionRow r;
-        r.platform = res.Text(i, 0);
-        r.instance = res.Text(i, 1);
-        r.kind = res.Text(i, 2);
-        r.source_id = res.Text(i, 3);
-        r.account = res.Text(i, 4);
-        r.time = ParseTimestamp(res.Text(i, 5)).value_or(Timestamp{});
-        r.status = res.Text(i, 6);
-        r.title = res.Text(i, 7);
-        r.url = res.Text(i, 8);
-        r.project = res.Text(i, 9);
-        r.authored = Truthy(res.At(i, 10));
-        r.assigned = Truthy(res.At(i, 11));
-        out.push_back(std::move(r));
+    for (size_t i = 2; i < runs.size(); ++i) {
+        std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(runs[i - 1]),
+                           out.begin() + static_cast<std::ptrdiff_t>(runs[i]), Earlier);
     }
     return out;
 }

@@ -3,6 +3,12 @@
 #include <cstdlib>
 
 namespace forgedb::store {
+namespace {
+
+// Idle connections a process keeps for reuse (HTTP threads plus workers stay below this).
+constexpr size_t kMaxIdleConnections = 32;
+
+}  // namespace
 
 long long QueryResult::Int(size_t row, size_t column) const {
     const auto& v = At(row, column);
@@ -16,10 +22,10 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view url) {
         if (path.empty()) {
             return Unexpected(ErrorCode::kInvalid, "sqlite URL needs a file path: sqlite:PATH");
         }
-        return OpenSqlite(std::string(path));
+        return WithConnectionPool(OpenSqlite(std::string(path)), kMaxIdleConnections);
     }
     if (url.starts_with("postgresql://") || url.starts_with("postgres://")) {
-        return OpenPostgres(std::string(url));
+        return WithConnectionPool(OpenPostgres(std::string(url)), kMaxIdleConnections);
     }
     return Unexpected(ErrorCode::kInvalid,
                       "unsupported database URL '" + std::string(url) +

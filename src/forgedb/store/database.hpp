@@ -3,6 +3,7 @@
 // by one thread at a time (not thread-safe) and is the only place SQL text is executed.
 // SQL is written once with '?' placeholders; the PostgreSQL connection renumbers them.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,11 @@ public:
     // Runs one statement with bound parameters.
     virtual Result<QueryResult> Query(std::string_view sql,
                                       const std::vector<model::Value>& params = {}) = 0;
+    // Runs one statement and hands each row to `visit` as it is read, without keeping the rows:
+    // for large reads. The views are valid during the call only; NULL is nullopt.
+    using RowVisitor = std::function<void(const std::vector<std::optional<std::string_view>>&)>;
+    virtual Status ForEachRow(std::string_view sql, const std::vector<model::Value>& params,
+                              const RowVisitor& visit) = 0;
     // Runs several ';'-separated statements without parameters (migrations).
     virtual Status ExecScript(std::string_view sql) = 0;
     // Starts a transaction that will write (SQLite takes the write lock at once).
@@ -49,6 +55,9 @@ public:
     // While reserved, other writers of this process that lack priority wait (SQLite only); used
     // by webhook intake during bursts so that processing never delays an answer to the forge.
     virtual void ReserveWrites(bool /*reserved*/) {}
+    // Whether the connection can be handed to another user as it is: no open transaction, not
+    // broken. A pool keeps only such connections.
+    virtual bool Reusable() const { return false; }
 };
 
 class Database {
@@ -85,6 +94,10 @@ private:
 Status Savepoint(Connection& conn, std::string_view name);
 Status ReleaseSavepoint(Connection& conn, std::string_view name);
 Status RollbackToSavepoint(Connection& conn, std::string_view name);
+
+// Wraps `inner` so that released connections are kept (up to max_idle) and lent again: a SQLite
+// connection keeps its page cache and prepared statements, a PostgreSQL one saves a connect.
+std::unique_ptr<Database> WithConnectionPool(std::unique_ptr<Database> inner, size_t max_idle);
 
 std::unique_ptr<Database> OpenSqlite(std::string path);
 std::unique_ptr<Database> OpenPostgres(std::string url);

@@ -59,50 +59,44 @@ public:
 
     Result<QueryResult> Query(std::string_view sql,
                               const std::vector<model::Value>& params) override {
-        std::string text = Renumber(sql);
-        std::vector<std::string> storage(params.size());
-        std::vector<const char*> values(params.size(), nullptr);
-        for (size_t i = 0; i < params.size(); ++i) {
-            const auto& v = params[i];
-            if (std::holds_alternative<model::Null>(v)) continue;
-            if (auto* b = std::get_if<bool>(&v)) {
-                storage[i] = *b ? "true" : "false";
-            } else if (auto* s = std::get_if<std::string>(&v)) {
-                values[i] = s->c_str();
-                continue;
-            } else {
-                storage[i] = model::ValueToString(v);
-            }
-            values[i] = storage[i].c_str();
-        }
-        PGresult* res = PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()),
-                                     nullptr, values.data(), nullptr, nullptr, 0);
-        struct Clear {
-            PGresult* r;
-            ~Clear() { PQclear(r); }
-        } clear{res};
-        auto status = PQresultStatus(res);
-        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-            return Unexpected(PgError(conn_, res, "query"));
-        }
+        FORGEDB_ASSIGN_OR_RETURN(auto res, Exec(sql, params));
         QueryResult out;
-        int rows = PQntuples(res);
-        int cols = PQnfields(res);
+        int rows = PQntuples(res.get());
+        int cols = PQnfields(res.get());
         out.rows.reserve(rows);
         for (int r = 0; r < rows; ++r) {
             auto& row = out.rows.emplace_back();
             row.reserve(cols);
             for (int c = 0; c < cols; ++c) {
-                if (PQgetisnull(res, r, c)) {
+                if (PQgetisnull(res.get(), r, c)) {
                     row.emplace_back(std::nullopt);
                 } else {
-                    row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+                    row.emplace_back(
+                        std::string(PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c)));
                 }
             }
         }
-        const char* affected = PQcmdTuples(res);
+        const char* affected = PQcmdTuples(res.get());
         out.affected = (affected != nullptr && *affected) ? std::atoll(affected) : 0;
         return out;
+    }
+
+    Status ForEachRow(std::string_view sql, const std::vector<model::Value>& params,
+                      const RowVisitor& visit) override {
+        FORGEDB_ASSIGN_OR_RETURN(auto res, Exec(sql, params));
+        int rows = PQntuples(res.get());
+        int cols = PQnfields(res.get());
+        std::vector<std::optional<std::string_view>> row(static_cast<size_t>(cols));
+        for (int r = 0; r < rows; ++r) {
+            for (int c = 0; c < cols; ++c) {
+                row[c] = PQgetisnull(res.get(), r, c)
+                             ? std::nullopt
+                             : std::optional<std::string_view>(std::string_view(
+                                   PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c)));
+            }
+            visit(row);
+        }
+        return Ok();
     }
 
     Status ExecScript(std::string_view sql) override {
@@ -123,7 +117,42 @@ public:
         if (PQtransactionStatus(conn_) != PQTRANS_IDLE) (void)ExecScript("ROLLBACK");
     }
 
+    bool Reusable() const override {
+        return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
+    }
+
 private:
+    struct ClearResult {
+        void operator()(PGresult* r) const { PQclear(r); }
+    };
+    using ResultPtr = std::unique_ptr<PGresult, ClearResult>;
+
+    Result<ResultPtr> Exec(std::string_view sql, const std::vector<model::Value>& params) {
+        std::string text = Renumber(sql);
+        std::vector<std::string> storage(params.size());
+        std::vector<const char*> values(params.size(), nullptr);
+        for (size_t i = 0; i < params.size(); ++i) {
+            const auto& v = params[i];
+            if (std::holds_alternative<model::Null>(v)) continue;
+            if (auto* b = std::get_if<bool>(&v)) {
+                storage[i] = *b ? "true" : "false";
+            } else if (auto* s = std::get_if<std::string>(&v)) {
+                values[i] = s->c_str();
+                continue;
+            } else {
+                storage[i] = model::ValueToString(v);
+            }
+            values[i] = storage[i].c_str();
+        }
+        ResultPtr res(PQexecParams(conn_, text.c_str(), static_cast<int>(params.size()), nullptr,
+                                   values.data(), nullptr, nullptr, 0));
+        auto status = PQresultStatus(res.get());
+        if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
+            return Unexpected(PgError(conn_, res.get(), "query"));
+        }
+        return res;
+    }
+
     PGconn* conn_;
 };
 

@@ -110,33 +110,8 @@ public:
 
     Result<QueryResult> Query(std::string_view sql,
                               const std::vector<model::Value>& params) override {
-        FORGEDB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
-        struct Reset {
-            sqlite3_stmt* s;
-            ~Reset() {
-                sqlite3_reset(s);
-                sqlite3_clear_bindings(s);
-            }
-        } reset{stmt};
-        for (size_t i = 0; i < params.size(); ++i) {
-            int idx = static_cast<int>(i + 1);
-            const auto& v = params[i];
-            int rc = SQLITE_OK;
-            if (std::holds_alternative<model::Null>(v)) {
-                rc = sqlite3_bind_null(stmt, idx);
-            } else if (auto* n = std::get_if<std::int64_t>(&v)) {
-                rc = sqlite3_bind_int64(stmt, idx, *n);
-            } else if (auto* d = std::get_if<double>(&v)) {
-                rc = sqlite3_bind_double(stmt, idx, *d);
-            } else if (auto* b = std::get_if<bool>(&v)) {
-                rc = sqlite3_bind_int(stmt, idx, *b ? 1 : 0);
-            } else {
-                const auto& s = std::get<std::string>(v);
-                rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()),
-                                       SQLITE_STATIC);
-            }
-            if (rc != SQLITE_OK) return Unexpected(SqliteError(db_, rc, "bind"));
-        }
+        FORGEDB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, PrepareAndBind(sql, params));
+        StatementReset reset{stmt};
         QueryResult out;
         int columns = sqlite3_column_count(stmt);
         for (;;) {
@@ -146,17 +121,31 @@ public:
             auto& row = out.rows.emplace_back();
             row.reserve(columns);
             for (int c = 0; c < columns; ++c) {
-                if (sqlite3_column_type(stmt, c) == SQLITE_NULL) {
-                    row.emplace_back(std::nullopt);
-                } else {
-                    auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
-                    row.emplace_back(std::string(text, sqlite3_column_bytes(stmt, c)));
-                }
+                auto text = Column(stmt, c);
+                row.emplace_back(text ? std::optional<std::string>(*text) : std::nullopt);
             }
         }
         out.affected = sqlite3_stmt_readonly(stmt) ? 0 : sqlite3_changes(db_);
         return out;
     }
+
+    Status ForEachRow(std::string_view sql, const std::vector<model::Value>& params,
+                      const RowVisitor& visit) override {
+        FORGEDB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, PrepareAndBind(sql, params));
+        StatementReset reset{stmt};
+        std::vector<std::optional<std::string_view>> row(
+            static_cast<size_t>(sqlite3_column_count(stmt)));
+        for (;;) {
+            int rc = sqlite3_step(stmt);
+            if (rc == SQLITE_DONE) break;
+            if (rc != SQLITE_ROW) return Unexpected(SqliteError(db_, rc, "step"));
+            for (size_t c = 0; c < row.size(); ++c) row[c] = Column(stmt, static_cast<int>(c));
+            visit(row);
+        }
+        return Ok();
+    }
+
+    bool Reusable() const override { return !holding_gate_ && sqlite3_get_autocommit(db_); }
 
     Status ExecScript(std::string_view sql) override {
         char* err = nullptr;
@@ -193,6 +182,49 @@ public:
     void ReserveWrites(bool reserved) override { state_->gate.Reserve(reserved); }
 
 private:
+    struct StatementReset {
+        sqlite3_stmt* s;
+        ~StatementReset() {
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+        }
+    };
+
+    // Column c of the current row as text; nullopt for NULL.
+    static std::optional<std::string_view> Column(sqlite3_stmt* stmt, int c) {
+        if (sqlite3_column_type(stmt, c) == SQLITE_NULL) return std::nullopt;
+        auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+        return std::string_view(text, static_cast<size_t>(sqlite3_column_bytes(stmt, c)));
+    }
+
+    Result<sqlite3_stmt*> PrepareAndBind(std::string_view sql,
+                                         const std::vector<model::Value>& params) {
+        FORGEDB_ASSIGN_OR_RETURN(sqlite3_stmt * stmt, Prepare(sql));
+        for (size_t i = 0; i < params.size(); ++i) {
+            int idx = static_cast<int>(i + 1);
+            const auto& v = params[i];
+            int rc = SQLITE_OK;
+            if (std::holds_alternative<model::Null>(v)) {
+                rc = sqlite3_bind_null(stmt, idx);
+            } else if (auto* n = std::get_if<std::int64_t>(&v)) {
+                rc = sqlite3_bind_int64(stmt, idx, *n);
+            } else if (auto* d = std::get_if<double>(&v)) {
+                rc = sqlite3_bind_double(stmt, idx, *d);
+            } else if (auto* b = std::get_if<bool>(&v)) {
+                rc = sqlite3_bind_int(stmt, idx, *b ? 1 : 0);
+            } else {
+                const auto& s = std::get<std::string>(v);
+                rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()),
+                                       SQLITE_STATIC);
+            }
+            if (rc != SQLITE_OK) {
+                sqlite3_clear_bindings(stmt);
+                return Unexpected(SqliteError(db_, rc, "bind"));
+            }
+        }
+        return stmt;
+    }
+
     void ReleaseGate() {
         if (holding_gate_) {
             holding_gate_ = false;
@@ -329,6 +361,10 @@ private:
 }  // namespace
 
 std::unique_ptr<Database> OpenSqlite(std::string path) {
+    // Memory statistics take a global mutex on every allocation; forgedb does not read them.
+    // (Only possible before SQLite initialises; a no-op afterwards.)
+    static std::once_flag configured;
+    std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
     return std::make_unique<SqliteDatabase>(std::move(path));
 }
 

@@ -1,0 +1,169 @@
+#include "forgedb/core/json_writer.hpp"
+
+#include <charconv>
+
+namespace forgedb {
+namespace {
+
+constexpr char kHex[] = "0123456789abcdef";
+constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+
+// The length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 if invalid.
+size_t Utf8Length(std::string_view s, size_t i) {
+    auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
+    unsigned char c = b(i);
+    if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (!cont(i + 1) || !cont(i + 2)) return 0;
+        unsigned char c1 = b(i + 1);
+        if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
+        if (c == 0xED && c1 >= 0xA0) return 0;  // surrogates
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+        unsigned char c1 = b(i + 1);
+        if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
+        if (c == 0xF4 && c1 >= 0x90) return 0;  // above U+10FFFF
+        return 4;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
+    out.push_back('"');
+    size_t run = 0;  // start of the pending run of bytes that need no escaping
+    size_t i = 0;
+    auto flush = [&] { out.append(s.data() + run, i - run); };
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            ++i;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t n = Utf8Length(s, i);
+            if (n > 0) {
+                i += n;
+                continue;
+            }
+            flush();
+            out.append(kReplacement);
+            run = ++i;
+            continue;
+        }
+        flush();
+        switch (c) {
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            case '\b':
+                out.append("\\b");
+                break;
+            case '\f':
+                out.append("\\f");
+                break;
+            default:
+                out.append("\\u00");
+                out.push_back(kHex[c >> 4]);
+                out.push_back(kHex[c & 0xF]);
+        }
+        run = ++i;
+    }
+    flush();
+    out.push_back('"');
+}
+
+void JsonWriter::BeforeValue() {
+    if (after_key_) {
+        after_key_ = false;
+        return;
+    }
+    if (!first_.empty()) {
+        if (!first_.back()) out_.push_back(',');
+        first_.back() = false;
+    }
+}
+
+JsonWriter& JsonWriter::BeginObject() {
+    BeforeValue();
+    out_.push_back('{');
+    first_.push_back(true);
+    return *this;
+}
+
+JsonWriter& JsonWriter::EndObject() {
+    out_.push_back('}');
+    first_.pop_back();
+    return *this;
+}
+
+JsonWriter& JsonWriter::BeginArray() {
+    BeforeValue();
+    out_.push_back('[');
+    first_.push_back(true);
+    return *this;
+}
+
+JsonWriter& JsonWriter::EndArray() {
+    out_.push_back(']');
+    first_.pop_back();
+    return *this;
+}
+
+JsonWriter& JsonWriter::Key(std::string_view key) {
+    BeforeValue();
+    AppendJsonString(out_, key);
+    out_.push_back(':');
+    after_key_ = true;
+    return *this;
+}
+
+JsonWriter& JsonWriter::String(std::string_view s) {
+    BeforeValue();
+    AppendJsonString(out_, s);
+    return *this;
+}
+
+JsonWriter& JsonWriter::Int(std::int64_t v) {
+    BeforeValue();
+    char buf[24];
+    auto end = std::to_chars(buf, buf + sizeof buf, v).ptr;
+    out_.append(buf, end);
+    return *this;
+}
+
+JsonWriter& JsonWriter::Bool(bool v) {
+    BeforeValue();
+    out_.append(v ? "true" : "false");
+    return *this;
+}
+
+JsonWriter& JsonWriter::Null() {
+    BeforeValue();
+    out_.append("null");
+    return *this;
+}
+
+JsonWriter& JsonWriter::Raw(std::string_view json) {
+    BeforeValue();
+    out_.append(json);
+    return *this;
+}
+
+}  // namespace forgedb
