@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages forgedb builds and tests with. Needs root (or sudo).
 set -euo pipefail
 PACKAGES=(build-essential cmake ninja-build pkg-config libcpp-httplib-dev nlohmann-json3-dev
-          libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libssl-dev libspdlog-dev
+          zlib1g-dev libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libssl-dev libspdlog-dev
           libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
           postgresql curl
           # the browser test of the web pages (tests/integration/ui_browser_test.cpp)

@@ -259,7 +259,8 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
 
     fs::path out = ScreenshotDir();
     fs::create_directories(out);
-    for (const char* name : {"form.png", "result.png", "day.png", "empty-day.png"}) {
+    for (const char* name :
+         {"form.png", "form-warning.png", "result.png", "day.png", "empty-day.png"}) {
         fs::remove(out / name);
     }
     std::string log = (out / "browser_check.log").string();
@@ -280,6 +281,14 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
     // The form: a typed draft survives a reload; Add row works in place.
     EXPECT_EQ(report["form"]["draft_restored"], "Draft Person");
     EXPECT_EQ(report["form"]["rows_after_add"], 2);
+    // A full name the mirror's real names do not match: a warning naming it, no navigation;
+    // "Edit the names" hides it; the matching name goes on to the permalink page.
+    EXPECT_NE(report["form"]["warning"].get<std::string>().find("Zed Nobody"), std::string::npos)
+        << report["form"].dump();
+    EXPECT_EQ(report["form"]["path_after_warning"], "/");
+    EXPECT_EQ(report["form"]["warning_hidden_after_back"], true);
+    EXPECT_NE(report["form"]["path_after_match"], "/");
+    EXPECT_EQ(report["form"]["warning_seen_on_match"], false);
 
     // The result page: heading, total, one cell per day of the range with the fakes' counts.
     const json& r = report["result"];
@@ -319,7 +328,8 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
     EXPECT_EQ(report["empty_day"]["empty"], "Alice Example has no activity on this day.");
     EXPECT_TRUE(report["errors"].empty()) << report["errors"].dump();
 
-    for (const char* name : {"form.png", "result.png", "day.png", "empty-day.png"}) {
+    for (const char* name :
+         {"form.png", "form-warning.png", "result.png", "day.png", "empty-day.png"}) {
         std::string png = ReadFile((out / name).string());
         EXPECT_GT(png.size(), 1000u) << name;
         EXPECT_EQ(png.substr(1, 3), "PNG") << name;

@@ -3,6 +3,8 @@
 
 Speaks the Chrome DevTools Protocol over a WebSocket (python3-websocket). Steps:
   1. the query form: a typed draft survives a reload (localStorage), "Add row" adds a row in place;
+     a search whose full name the forges' real names do not match shows the warning first, and a
+     matching one goes straight to the permalink page;
   2. the result page: the total and every heatmap cell (rect[data-count]) with its count;
   3. a real mouse click on a day cell: the day list that appears, its heading, titles and links;
   4. a click on an empty day: the "no activity" text.
@@ -211,6 +213,34 @@ def run(args):
         report["form"]["title"] = cdp.eval("document.querySelector('h1').textContent")
         report["screenshots"].append(cdp.screenshot(os.path.join(args.out, "form.png")))
         cdp.eval("document.getElementById('clear-draft').click(); true")
+
+        # 1b. Search with names the mirror's accounts do not bear out: a warning first; the same
+        # search with the right full name goes straight to the permalink page.
+        fill = """((name) => {
+          const set = (f, v) => {
+            const i = document.querySelector('#rows input[name=' + f + ']');
+            i.value = v;
+            i.dispatchEvent(new Event('input', {bubbles: true}));
+          };
+          set('fullname', name); set('phabricator', 'alice'); set('gerrit', ''); set('github', '');
+          document.getElementById('search').click();
+          return true;
+        })"""
+        cdp.eval(fill + "('Zed Nobody')")
+        cdp.wait_for("!document.getElementById('name-warning').hidden", what="name warning")
+        report["form"]["warning"] = cdp.eval(
+            "document.getElementById('name-warning-text').textContent")
+        report["form"]["path_after_warning"] = cdp.eval("location.pathname")
+        report["screenshots"].append(cdp.screenshot(os.path.join(args.out, "form-warning.png")))
+        cdp.eval("document.getElementById('name-warning-back').click(); true")
+        report["form"]["warning_hidden_after_back"] = cdp.eval(
+            "document.getElementById('name-warning').hidden")
+        cdp.eval(fill + "('Alice Example')")
+        cdp.wait_for("location.pathname !== '/' && !!document.getElementById('total')",
+                     what="the permalink page after a matching search")
+        report["form"]["path_after_match"] = cdp.eval("location.pathname")
+        report["form"]["warning_seen_on_match"] = cdp.eval(
+            "!!document.getElementById('name-warning')")
 
         # 2. The result page.
         cdp.navigate(args.result_url)

@@ -2,24 +2,30 @@
 
 #include <httplib.h>
 #include <spdlog/spdlog.h>
+#include <zlib.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <optional>
 #include <thread>
 
 namespace forgedb::http {
 namespace {
 
-// The library compresses an answer with brotli at its slowest quality (about 1 MB/s: 100 ms for a
-// 75 KB JSON page) whenever the client accepts "br", as browsers and libcurl do; gzip at zlib's
-// default level is some fifty times faster. So "br" is taken out of Accept-Encoding before the
-// library chooses. The library's Request object is not const (only the reference it hands out
-// is), so rewriting its header is well-defined.
-void RefuseBrotli(const httplib::Request& in) {
-    auto it = in.headers.find("Accept-Encoding");
-    if (it == in.headers.end() || it->second.find("br") == std::string::npos) return;
-    std::string kept;
+// Compression is done here rather than by the library, which picks brotli at its slowest quality
+// whenever the client accepts "br" (about 1 MB/s: 100 ms for a 75 KB JSON page), and otherwise
+// gzip at zlib's default level (14 ms for a 2 MB answer). forgedb answers gzip at a fast level
+// (6 ms for the same answer, a quarter larger) and hides Accept-Encoding from the library. The
+// library's Request object is not const (only the reference it hands out is), so taking its
+// header out is well-defined.
+constexpr int kGzipLevel = 3;
+constexpr size_t kCompressFrom = 1024;  // smaller answers are sent as they are
+
+// Whether an Accept-Encoding value accepts gzip ("gzip" or "*" without q=0).
+bool AcceptsGzip(const std::string& value) {
     size_t pos = 0;
-    const std::string& value = it->second;
     while (pos <= value.size()) {
         size_t comma = value.find(',', pos);
         if (comma == std::string::npos) comma = value.size();
@@ -28,13 +34,50 @@ void RefuseBrotli(const httplib::Request& in) {
         size_t b = token.find_first_not_of(" \t");
         if (b == std::string::npos) continue;
         size_t e = token.find_first_of(" \t;", b);
-        if (token.substr(b, e == std::string::npos ? e : e - b) == "br") continue;
-        if (!kept.empty()) kept += ", ";
-        kept += token.substr(b);
+        std::string coding = token.substr(b, e == std::string::npos ? e : e - b);
+        std::transform(coding.begin(), coding.end(), coding.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (coding != "gzip" && coding != "*") continue;
+        size_t q = token.find("q=");
+        if (q != std::string::npos && std::strtod(token.c_str() + q + 2, nullptr) <= 0) continue;
+        return true;
     }
-    auto& mutable_headers = const_cast<httplib::Request&>(in).headers;
-    mutable_headers.erase("Accept-Encoding");
-    if (!kept.empty()) mutable_headers.emplace("Accept-Encoding", kept);
+    return false;
+}
+
+// Takes Accept-Encoding away from the library; true when the client accepts gzip.
+bool TakeAcceptEncoding(const httplib::Request& in) {
+    auto it = in.headers.find("Accept-Encoding");
+    if (it == in.headers.end()) return false;
+    bool gzip = AcceptsGzip(it->second);
+    const_cast<httplib::Request&>(in).headers.erase("Accept-Encoding");
+    return gzip;
+}
+
+bool Compressible(std::string_view content_type) {
+    return content_type.starts_with("text/") || content_type.starts_with("application/json") ||
+           content_type.starts_with("application/javascript") ||
+           content_type.starts_with("image/svg+xml");
+}
+
+// `data` as a gzip member, or nullopt if zlib fails.
+std::optional<std::string> Gzip(std::string_view data) {
+    z_stream z{};
+    // 15 + 16: a 32 KB window with a gzip header and trailer.
+    if (deflateInit2(&z, kGzipLevel, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        return std::nullopt;
+    }
+    std::string out;
+    out.resize(deflateBound(&z, static_cast<uLong>(data.size())));
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+    z.avail_in = static_cast<uInt>(data.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    int rc = deflate(&z, Z_FINISH);
+    out.resize(z.total_out);
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END) return std::nullopt;
+    return out;
 }
 
 // The boundary parameter of a multipart Content-Type ("" when there is none).
@@ -108,7 +151,7 @@ Status Server::Start() {
     s.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     auto dispatch = [this](const httplib::Request& in, std::string_view body,
                            httplib::Response& out) {
-        RefuseBrotli(in);
+        bool gzip = TakeAcceptEncoding(in);
         Request req;
         req.method = in.method;
         req.path = in.path;
@@ -125,6 +168,14 @@ Status Server::Start() {
         }
         out.status = res.status;
         for (auto& [k, v] : res.headers) out.set_header(k, v);
+        if (gzip && res.body.size() >= kCompressFrom && Compressible(res.content_type) &&
+            !out.has_header("Content-Encoding")) {
+            if (auto packed = Gzip(res.body)) {
+                res.body = std::move(*packed);
+                out.set_header("Content-Encoding", "gzip");
+            }
+        }
+        if (Compressible(res.content_type)) out.set_header("Vary", "Accept-Encoding");
         out.set_content(std::move(res.body), res.content_type);
     };
     auto without_body = [dispatch](const httplib::Request& in, httplib::Response& out) {

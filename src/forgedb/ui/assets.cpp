@@ -28,6 +28,7 @@ h2 { font-size: 1.05em; margin: .2em 0 .6em; text-transform: uppercase; letter-s
 .lead { color: var(--muted); margin-top: 0; }
 .error { background: var(--bad-bg); color: var(--bad); padding: .5em .8em; border-radius: 3px; }
 .warning { background: var(--warn-bg); color: var(--warn); padding: .5em .8em; border-radius: 3px; }
+#name-warning { margin-bottom: 1em; } #name-warning p { margin-top: 0; }
 .progress { background: #eaf3ff; color: var(--accent); padding: .5em .8em; border-radius: 3px; }
 .note { color: var(--muted); }
 table.rows { width: 100%; border-collapse: collapse; }
@@ -303,7 +304,55 @@ const std::string_view kScript = R"js(
         var box = document.getElementById('form-error');
         box.textContent = problem;
         box.hidden = false;
+        return;
       }
+      if (confirmed) return;
+      // As the original: ask the mirror whether the platforms' real names match each full name
+      // (fuzzy score, 0-100) and warn at 60 or less before searching. A failed check does not
+      // stand in the way.
+      ev.preventDefault();
+      var people = read().filter(function (r) { return r.fullname.trim(); });
+      Promise.all(people.map(function (r) {
+        return fetch('/result/match-fullnames/', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ users: [{ fullname: r.fullname.trim(),
+                                           gerrit_username: r.gerrit.trim(),
+                                           phabricator_username: r.phabricator.trim(),
+                                           github_username: r.github.trim() }] })
+        }).then(function (res) { return res.ok ? res.json() : null; })
+          .catch(function () { return null; })
+          .then(function (data) {
+            var score = data && typeof data.match_percent === 'number' ? data.match_percent : null;
+            return score !== null && score <= 60 ? r.fullname.trim() : null;
+          });
+      })).then(function (names) {
+        var doubtful = names.filter(function (n) { return n; });
+        if (!doubtful.length) { confirmed = true; submitSearch(); return; }
+        warning.querySelector('#name-warning-text').textContent =
+          'The usernames given for ' + doubtful.join(', ') +
+          ' do not seem to belong to the same person: the real names the forges know for ' +
+          'them do not match the full name. Do you still want to search?';
+        warning.hidden = false;
+        document.getElementById('name-warning-go').focus();
+      });
+    });
+    var confirmed = false;
+    var warning = document.getElementById('name-warning');
+    var submitSearch = function () {
+      var btn = document.getElementById('search');
+      if (form.requestSubmit) { form.requestSubmit(btn); } else { btn.click(); }
+    };
+    form.addEventListener('input', function () { confirmed = false; warning.hidden = true; });
+    document.getElementById('name-warning-go').addEventListener('click', function () {
+      warning.hidden = true;
+      confirmed = true;
+      submitSearch();
+    });
+    document.getElementById('name-warning-back').addEventListener('click', function () {
+      warning.hidden = true;
+      var first = form.querySelector('input[name=fullname]');
+      if (first) first.focus();
     });
   }
 })();

@@ -107,6 +107,12 @@ std::string FormHtml(const std::vector<contrib::QueryUser>& rows, std::string_vi
         b += "<p class=\"error\" role=\"alert\">" + HtmlEscape(error) + "</p>";
     }
     b += "<p class=\"error\" id=\"form-error\" role=\"alert\" hidden></p>";
+    // Filled by the script when the platforms' real names do not match a row's full name.
+    b += "<div class=\"warning\" id=\"name-warning\" role=\"alertdialog\" "
+         "aria-labelledby=\"name-warning-text\" hidden><p id=\"name-warning-text\"></p>"
+         "<button type=\"button\" class=\"primary\" id=\"name-warning-go\">Search anyway</button> "
+         "<button type=\"button\" class=\"secondary\" id=\"name-warning-back\">Edit the "
+         "names</button></div>";
     b += "<form method=\"post\" action=\"/\" id=\"query-form\">";
     // The first submit button is the one Enter presses: Search.
     b +=
