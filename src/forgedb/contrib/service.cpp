@@ -411,6 +411,7 @@ Result<std::vector<Item>> Service::ReadItems(store::Connection& conn, const Quer
         return items;
     }
     FORGEDB_ASSIGN_OR_RETURN(auto rows, store::ListContributions(conn, who, start, end));
+    items.reserve(rows.size());
     for (auto& row : rows) {
         if (!StatusMatches(row.platform, row.status, statuses)) continue;
         Item it;

@@ -84,21 +84,24 @@ std::string Format(Timestamp t, bool micros) {
     rest -= m;
     auto s = duration_cast<seconds>(rest);
     rest -= s;
-    char buf[40];
+    // By hand rather than snprintf: pages and answers format thousands of these.
+    int year = int(ymd.year());
+    if (year < 0 || year > 9999) year = year < 0 ? 0 : 9999;
+    std::string out = "0000-00-00T00:00:00Z";
+    auto put = [&out](size_t at, long long v, int width) {
+        for (int i = width - 1; i >= 0; --i, v /= 10) out[at + i] = static_cast<char>('0' + v % 10);
+    };
+    put(0, year, 4);
+    put(5, unsigned(ymd.month()), 2);
+    put(8, unsigned(ymd.day()), 2);
+    put(11, h.count(), 2);
+    put(14, m.count(), 2);
+    put(17, s.count(), 2);
     if (micros) {
-        std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02lldZ", int(ymd.year()),
-                      unsigned(ymd.month()), unsigned(ymd.day()), int(h.count()), int(m.count()),
-                      static_cast<long long>(s.count()));
-        std::string out(buf);
-        char frac[16];
-        std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(rest.count()));
-        out.insert(out.size() - 1, frac);
-        return out;
+        out.insert(19, ".000000");
+        put(20, rest.count(), 6);
     }
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02lldZ", int(ymd.year()),
-                  unsigned(ymd.month()), unsigned(ymd.day()), int(h.count()), int(m.count()),
-                  static_cast<long long>(s.count()));
-    return buf;
+    return out;
 }
 }  // namespace
 

@@ -36,53 +36,12 @@ Result<std::optional<std::string>> FirstText(Connection& conn, std::string_view 
     return std::optional<std::string>{};
 }
 
-}  // namespace
-
-namespace {
-
 // Oldest first; ties in a fixed order, the same on both backends.
 bool Earlier(const ContributionRow& a, const ContributionRow& b) {
     if (a.time != b.time) return a.time < b.time;
     if (a.platform != b.platform) return a.platform < b.platform;
     if (a.kind != b.kind) return a.kind < b.kind;
     return a.source_id < b.source_id;
-}
-
-// Appends the rows of one account on one platform in [from, to) to `out`, in Earlier order. The
-// read is a range of the (account, platform, instance, time) index, already in time order, and
-// streamed: no sort in the database and no intermediate copy of the rows.
-Status ReadAccount(Connection& conn, const std::string& platform, const std::string& instance,
-                   const std::string& account, const std::string& from, const std::string& to,
-                   const std::string& extra_where, const std::vector<model::Value>& extra_params,
-                   std::vector<ContributionRow>& out) {
-    std::string sql =
-        "SELECT kind, source_id, time, status, title, url, project, authored, assigned FROM "
-        "contribution c WHERE c.account = ? AND c.platform = ? AND c.instance = ? AND c.time >= ? "
-        "AND c.time < ?" +
-        extra_where + " ORDER BY c.time";
-    std::vector<model::Value> params{account, platform, instance, from, to};
-    params.insert(params.end(), extra_params.begin(), extra_params.end());
-    size_t first = out.size();
-    FORGEDB_TRY(conn.ForEachRow(sql, params, [&](const auto& row) {
-        auto text = [&](size_t i) { return std::string(row[i].value_or("")); };
-        auto& r = out.emplace_back();
-        r.platform = platform;
-        r.instance = instance;
-        r.account = account;
-        r.kind = text(0);
-        r.source_id = text(1);
-        r.time = ParseTimestamp(row[2].value_or("")).value_or(Timestamp{});
-        r.status = text(3);
-        r.title = text(4);
-        r.url = text(5);
-        r.project = text(6);
-        r.authored = Truthy(row[7]);
-        r.assigned = Truthy(row[8]);
-    }));
-    // Equal times come in index order; put them in the fixed order.
-    auto begin = out.begin() + static_cast<std::ptrdiff_t>(first);
-    if (!std::is_sorted(begin, out.end(), Earlier)) std::sort(begin, out.end(), Earlier);
-    return Ok();
 }
 
 }  // namespace
@@ -94,17 +53,27 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
     if (end <= start) return out;
     std::string from = Bound(start);
     std::string to = Bound(end);
-    // One range read per platform, each in order; merged here.
-    std::vector<size_t> runs{0};
+    // One range of the (account, platform, instance, time) index per platform, each already in
+    // time order: the database merges them as it streams (no sort), and the rows are read
+    // without an intermediate copy.
+    std::string sql;
+    std::vector<model::Value> params;
+    auto part = [&](const char* platform, const std::string& instance, const std::string& account,
+                    const std::string& where, const std::vector<model::Value>& extra) {
+        if (!sql.empty()) sql += " UNION ALL ";
+        sql +=
+            "SELECT platform, kind, source_id, time, status, title, url, project, authored, "
+            "assigned FROM contribution c WHERE c.account = ? AND c.platform = ? AND "
+            "c.instance = ? AND c.time >= ? AND c.time < ?" +
+            where;
+        params.insert(params.end(), {account, std::string(platform), instance, from, to});
+        params.insert(params.end(), extra.begin(), extra.end());
+    };
     if (!who.gerrit_instance.empty() && !who.gerrit_username.empty()) {
-        FORGEDB_TRY(ReadAccount(conn, "gerrit", who.gerrit_instance, Lower(who.gerrit_username),
-                                from, to, "", {}, out));
-        runs.push_back(out.size());
+        part("gerrit", who.gerrit_instance, Lower(who.gerrit_username), "", {});
     }
     if (!who.phabricator_instance.empty() && !who.phabricator_phid.empty()) {
-        FORGEDB_TRY(ReadAccount(conn, "phabricator", who.phabricator_instance,
-                                who.phabricator_phid, from, to, "", {}, out));
-        runs.push_back(out.size());
+        part("phabricator", who.phabricator_instance, who.phabricator_phid, "", {});
     }
     if (!who.github_login.empty()) {
         std::string where;
@@ -127,13 +96,37 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
             extra.emplace_back(who.gerrit_instance);
         }
         where += "))";
-        FORGEDB_TRY(ReadAccount(conn, "github", "github", Lower(who.github_login), from, to, where,
-                                extra, out));
-        runs.push_back(out.size());
+        part("github", "github", Lower(who.github_login), where, extra);
     }
-    for (size_t i = 2; i < runs.size(); ++i) {
-        std::inplace_merge(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(runs[i - 1]),
-                           out.begin() + static_cast<std::ptrdiff_t>(runs[i]), Earlier);
+    if (sql.empty()) return out;
+    sql += " ORDER BY 4";
+    FORGEDB_TRY(conn.ForEachRow(sql, params, [&](const auto& row) {
+        auto text = [&](size_t i) { return std::string(row[i].value_or("")); };
+        auto& r = out.emplace_back();
+        r.platform = text(0);
+        r.kind = text(1);
+        r.source_id = text(2);
+        r.time = ParseTimestamp(row[3].value_or("")).value_or(Timestamp{});
+        r.status = text(4);
+        r.title = text(5);
+        r.url = text(6);
+        r.project = text(7);
+        r.authored = Truthy(row[8]);
+        r.assigned = Truthy(row[9]);
+        if (r.platform == "gerrit") {
+            r.instance = who.gerrit_instance;
+            r.account = Lower(who.gerrit_username);
+        } else if (r.platform == "phabricator") {
+            r.instance = who.phabricator_instance;
+            r.account = who.phabricator_phid;
+        } else {
+            r.instance = "github";
+            r.account = Lower(who.github_login);
+        }
+    }));
+    // Equal times come in index order; put them in the fixed order.
+    if (!std::is_sorted(out.begin(), out.end(), Earlier)) {
+        std::stable_sort(out.begin(), out.end(), Earlier);
     }
     return out;
 }
