@@ -1,6 +1,8 @@
 #include "forgedb/core/json_writer.hpp"
 
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 namespace forgedb {
 namespace {
@@ -31,6 +33,16 @@ size_t Utf8Length(std::string_view s, size_t i) {
     return 0;
 }
 
+// Whether any of the 8 bytes of `w` needs a closer look: below 0x20, '"', '\\' or 0x80 and up.
+bool NeedsLook(std::uint64_t w) {
+    constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+    auto has_zero = [](std::uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+    std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+    return ((w & kHigh) | below_space | has_zero(w ^ (kOnes * '"')) |
+            has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {
@@ -39,6 +51,14 @@ void AppendJsonString(std::string& out, std::string_view s) {
     size_t i = 0;
     auto flush = [&] { out.append(s.data() + run, i - run); };
     while (i < s.size()) {
+        // Plain ASCII goes eight bytes at a time.
+        while (i + 8 <= s.size()) {
+            std::uint64_t w;
+            std::memcpy(&w, s.data() + i, 8);
+            if (NeedsLook(w)) break;
+            i += 8;
+        }
+        if (i >= s.size()) break;
         auto c = static_cast<unsigned char>(s[i]);
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             ++i;
