@@ -163,8 +163,8 @@ protected:
         return tdb().Count("SELECT COUNT(*) FROM " + table);
     }
 
-    void FinishAllJobs(const char* state) {
-        auto res = tdb().conn().Query("SELECT id FROM job", {});
+    void FinishAllJobs(const char* state, const std::string& kind_prefix = "") {
+        auto res = tdb().conn().Query("SELECT id FROM job WHERE kind LIKE ?", {kind_prefix + "%"});
         ASSERT_TRUE(res);
         for (size_t i = 0; i < res->rows.size(); ++i) {
             ASSERT_TRUE(store::FinishJob(tdb().conn(), res->Int(i, 0), state,
@@ -249,20 +249,31 @@ TEST_P(ContribApiTest, FirstViewQueuesCrawlsOnceAndFreshnessHoldsThem) {
     EXPECT_EQ(Count("job"), 4);
     EXPECT_EQ(Count("contrib_coverage"), 4);
     auto first = Body(cli_->Get(("/result/" + hash + "/").c_str()));
-    EXPECT_EQ(Keys(first["coverage"]),
-              (std::set<std::string>{"complete", "jobs", "pages_done", "items", "errors"}));
+    EXPECT_EQ(Keys(first["coverage"]), (std::set<std::string>{"complete", "jobs", "pages_done",
+                                                              "items", "errors", "platforms"}));
     EXPECT_EQ(first["coverage"]["complete"], false);
     EXPECT_EQ(first["coverage"]["jobs"].size(), 4u);
+    // Progress per forge: every forge of the person is being crawled.
+    EXPECT_EQ(Keys(first["coverage"]["platforms"]),
+              (std::set<std::string>{"gerrit", "phabricator", "github"}));
+    for (const char* forge : {"gerrit", "phabricator", "github"}) {
+        EXPECT_EQ(first["coverage"]["platforms"][forge]["complete"], false) << forge;
+    }
     EXPECT_EQ(Count("job"), 4);  // the window is being crawled: not queued again
     EXPECT_EQ(Count("contrib_coverage"), 4);
 
     FinishAllJobs("succeeded");
     auto done = Body(cli_->Get(("/result/" + hash + "/").c_str()));
-    EXPECT_EQ(done["coverage"], (json{{"complete", true},
-                                      {"jobs", json::array()},
-                                      {"pages_done", 0},
-                                      {"items", 0},
-                                      {"errors", json::array()}}));
+    json forge_done = {{"complete", true}, {"pages_done", 0}, {"items", 0}};
+    EXPECT_EQ(
+        done["coverage"],
+        (json{{"complete", true},
+              {"jobs", json::array()},
+              {"pages_done", 0},
+              {"items", 0},
+              {"errors", json::array()},
+              {"platforms",
+               {{"gerrit", forge_done}, {"phabricator", forge_done}, {"github", forge_done}}}}));
     EXPECT_EQ(Count("job"), 4);
     // Still fresh 23 hours later; stale after the freshness (24 h): crawled again.
     clock_.Advance(23h);
@@ -274,6 +285,25 @@ TEST_P(ContribApiTest, FirstViewQueuesCrawlsOnceAndFreshnessHoldsThem) {
     EXPECT_EQ(stale["coverage"]["complete"], false);
     // The result still shows what the mirror has now.
     EXPECT_EQ(stale["result"].size(), 5u);
+}
+
+TEST_P(ContribApiTest, ProgressIsReportedPerForge) {
+    std::string hash = Create();
+    // Gerrit's crawl has read two pages; Phabricator's two are done; GitHub's has not started.
+    auto gerrit = tdb().conn().Query("SELECT id FROM job WHERE kind LIKE 'gerrit.%'", {});
+    ASSERT_TRUE(gerrit);
+    ASSERT_EQ(gerrit->rows.size(), 1u);
+    ASSERT_TRUE(
+        store::AddProgress(tdb().conn(), gerrit->Int(0, 0), 2, 150, std::nullopt, clock_.Now()));
+    FinishAllJobs("succeeded", "phabricator.");
+    auto j = Body(cli_->Get(("/result/" + hash + "/").c_str()));
+    const json& p = j["coverage"]["platforms"];
+    EXPECT_EQ(p["gerrit"], (json{{"complete", false}, {"pages_done", 2}, {"items", 150}}));
+    EXPECT_EQ(p["phabricator"], (json{{"complete", true}, {"pages_done", 0}, {"items", 0}}));
+    EXPECT_EQ(p["github"], (json{{"complete", false}, {"pages_done", 0}, {"items", 0}}));
+    EXPECT_EQ(j["coverage"]["pages_done"], 2);
+    EXPECT_EQ(j["coverage"]["items"], 150);
+    EXPECT_EQ(j["coverage"]["jobs"].size(), 2u);
 }
 
 TEST_P(ContribApiTest, FailedCrawlsAreReportedAndNotRetriedWhileFresh) {

@@ -11,6 +11,7 @@
 #include "forgedb/api/wikicontrib_api.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/http/server.hpp"
+#include "forgedb/store/job_store.hpp"
 #include "forgedb/ui/pages.hpp"
 #include "support/test_support.hpp"
 
@@ -205,6 +206,55 @@ TEST_P(UiPagesTest, ResultPageShowsTheHeatmapAndStoresTheFilter) {
     EXPECT_NE(day->body.find("class=\"selected\""), std::string::npos);
     auto empty = cli_->Get(self + "?day=2024-03-05");
     EXPECT_NE(empty->body.find("Jane &lt;Doe&gt; has no activity on this day."), std::string::npos);
+}
+
+TEST_P(UiPagesTest, ProgressNamesEachForgeUntilTheCrawlsAreDone) {
+    contrib::ContribConfig config = service_->config();
+    config.crawl_on_view = true;
+    contrib::Service crawling(tdb().db(), *clock_, notifier_, config);
+    ui::Pages pages(crawling, *clock_);
+    http::Router router;
+    router.AddAll(pages.Routes());
+    std::string hash = MakeQuery({{"Jane Doe", "jdoe", "jdoe", ""}});
+    auto view = [&] {
+        http::Request req;
+        req.method = "GET";
+        req.path = "/" + hash + "/";
+        return router.Dispatch(req);
+    };
+    // The first view queues Gerrit owner, Phabricator authored and assigned.
+    auto first = view();
+    EXPECT_EQ(first.status, 200);
+    EXPECT_NE(first.body.find("<span data-platform=\"Gerrit\">Gerrit waiting</span>"),
+              std::string::npos)
+        << first.body;
+    EXPECT_NE(first.body.find("<span data-platform=\"Phabricator\">Phabricator waiting</span>"),
+              std::string::npos);
+    EXPECT_EQ(first.body.find("data-platform=\"Github\">GitHub"), std::string::npos);
+    EXPECT_NE(first.body.find("http-equiv=\"refresh\""), std::string::npos);
+
+    auto jobs = tdb().conn().Query("SELECT id, kind FROM job ORDER BY id", {});
+    ASSERT_TRUE(jobs);
+    ASSERT_EQ(jobs->rows.size(), 3u);
+    for (size_t i = 0; i < jobs->rows.size(); ++i) {
+        std::int64_t id = jobs->Int(i, 0);
+        if (jobs->Text(i, 1).starts_with("gerrit.")) {
+            ASSERT_TRUE(store::AddProgress(tdb().conn(), id, 1, 100, std::nullopt, clock_->Now()));
+        } else {
+            ASSERT_TRUE(store::FinishJob(tdb().conn(), id, "succeeded", "", clock_->Now()));
+        }
+    }
+    auto second = view();
+    EXPECT_NE(second.body.find("Gerrit 1 page, 100 items so far"), std::string::npos)
+        << second.body;
+    EXPECT_NE(second.body.find("Phabricator done"), std::string::npos);
+
+    for (size_t i = 0; i < jobs->rows.size(); ++i) {
+        (void)store::FinishJob(tdb().conn(), jobs->Int(i, 0), "succeeded", "", clock_->Now());
+    }
+    auto done = view();
+    EXPECT_EQ(done.body.find("class=\"progress\""), std::string::npos);
+    EXPECT_EQ(done.body.find("http-equiv=\"refresh\""), std::string::npos);
 }
 
 TEST_P(UiPagesTest, BadInputGivesErrorPages) {

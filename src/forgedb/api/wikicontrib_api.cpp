@@ -124,11 +124,16 @@ std::string FullName(const contrib::Account& a) {
 }
 
 json CoverageJson(const contrib::Coverage& c) {
-    return {{"complete", c.complete},
-            {"jobs", c.job_ids},
-            {"pages_done", c.pages_done},
-            {"items", c.items},
-            {"errors", c.errors}};
+    json platforms = json::object();
+    for (const auto& p : c.platforms) {
+        std::string key = contrib::PlatformLabel(p.platform);
+        std::transform(key.begin(), key.end(), key.begin(),
+                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+        platforms[key] = {
+            {"complete", p.complete}, {"pages_done", p.pages_done}, {"items", p.items}};
+    }
+    return {{"complete", c.complete}, {"jobs", c.job_ids},  {"pages_done", c.pages_done},
+            {"items", c.items},       {"errors", c.errors}, {"platforms", platforms}};
 }
 
 void WriteOptionalName(JsonWriter& w, const std::optional<std::string>& name) {

@@ -92,18 +92,28 @@ struct Item {
 
 // One platform account of the person in view.
 struct Account {
-    std::string username;                   // as given; "" = none
-    std::optional<std::string> real_name;   // from the mirror; nullopt when the account is unknown
-    std::string url;                        // profile link; "" when there is no username
+    std::string username;                  // as given; "" = none
+    std::optional<std::string> real_name;  // from the mirror; nullopt when the account is unknown
+    std::string url;                       // profile link; "" when there is no username
+};
+
+// The crawls of one forge for the person in view.
+struct PlatformCoverage {
+    Platform platform = Platform::kGerrit;
+    bool complete = true;  // nothing queued or running on this forge
+    long long pages_done = 0;
+    long long items = 0;
 };
 
 // The crawls a view queued for windows the mirror did not cover yet.
 struct Coverage {
-    bool complete = true;                // nothing queued or running for this person and window
-    std::vector<std::int64_t> job_ids;   // the root jobs (GET /tasks/status/<id> reports each)
+    bool complete = true;               // nothing queued or running for this person and window
+    std::vector<std::int64_t> job_ids;  // the root jobs (GET /tasks/status/<id> reports each)
     long long pages_done = 0;
     long long items = 0;
-    std::vector<std::string> errors;     // crawls that failed (e.g. "no Phabricator user 'x'")
+    std::vector<std::string> errors;  // crawls that failed (e.g. "no Phabricator user 'x'")
+    // Each forge the person has an account on that forgedb crawls, Gerrit, Phabricator, GitHub.
+    std::vector<PlatformCoverage> platforms;
 };
 
 struct UserResult {

@@ -17,6 +17,13 @@
 namespace forgedb::contrib {
 namespace {
 
+// The store's platform name ("gerrit", "phabricator", "github") as the view's enum.
+Platform PlatformOf(std::string_view name) {
+    if (name == "gerrit") return Platform::kGerrit;
+    if (name == "phabricator") return Platform::kPhabricator;
+    return Platform::kGithub;
+}
+
 using namespace std::chrono_literals;
 
 constexpr auto kDay = std::chrono::hours(24);
@@ -423,19 +430,16 @@ Result<std::vector<Item>> Service::ReadItems(store::Connection& conn, const Quer
         it.authored = row.authored;
         it.assigned = row.assigned;
         it.url = std::move(row.url);
-        if (row.platform == "gerrit") {
-            it.platform = Platform::kGerrit;
+        it.platform = PlatformOf(row.platform);
+        if (it.platform == Platform::kGerrit) {
             if (!config_.gerrit_url.empty()) {
                 it.url = config_.gerrit_url + "/c/" +
                          (row.project.empty() ? "" : row.project + "/+/") + it.source_id;
             }
-        } else if (row.platform == "phabricator") {
-            it.platform = Platform::kPhabricator;
+        } else if (it.platform == Platform::kPhabricator) {
             if (!config_.phabricator_url.empty()) {
                 it.url = config_.phabricator_url + "/T" + it.source_id;
             }
-        } else {
-            it.platform = Platform::kGithub;
         }
         items.push_back(std::move(it));
     }
@@ -481,12 +485,24 @@ Coverage Service::EnsureCoverage(store::Connection& conn, const QueryUser& user,
                          config_.github_webhooks});
     }
     Timestamp now = clock_.Now();
-    auto report = [&cov](const store::JobTree& tree) {
+    for (const auto& part : parts) {
+        Platform platform = PlatformOf(part.platform);
+        if (cov.platforms.empty() || cov.platforms.back().platform != platform) {
+            cov.platforms.push_back({platform});
+        }
+    }
+    auto report = [&cov](const std::string& platform, const store::JobTree& tree) {
         if (tree.state == "queued" || tree.state == "running") {
             cov.complete = false;
             cov.job_ids.push_back(tree.job.id);
             cov.pages_done += tree.progress_done;
             cov.items += tree.items;
+            for (auto& p : cov.platforms) {
+                if (p.platform != PlatformOf(platform)) continue;
+                p.complete = false;
+                p.pages_done += tree.progress_done;
+                p.items += tree.items;
+            }
         } else if (tree.state == "failed" || tree.state == "dead") {
             cov.errors.push_back(tree.error.empty()
                                      ? "crawl " + std::to_string(tree.job.id) + " " + tree.state
@@ -516,12 +532,12 @@ Coverage Service::EnsureCoverage(store::Connection& conn, const QueryUser& user,
                 break;
             }
             if (state == "queued" || state == "running") {
-                report(**tree);
+                report(part.platform, **tree);
                 decided = true;
                 break;
             }
             if (fresh) {  // failed or dead, recently: report it, do not queue it again yet
-                report(**tree);
+                report(part.platform, **tree);
                 decided = true;
                 break;
             }
@@ -548,9 +564,9 @@ Coverage Service::EnsureCoverage(store::Connection& conn, const QueryUser& user,
             ids.push_back(inserted.id);
         }
         FORGEDB_TRY(tx.Commit());
-        for (auto id : ids) {
-            auto tree = store::LoadJobTree(conn, id);
-            if (tree && *tree) report(**tree);
+        for (size_t i = 0; i < ids.size(); ++i) {
+            auto tree = store::LoadJobTree(conn, ids[i]);
+            if (tree && *tree) report(needed[i]->platform, **tree);
         }
         return Ok();
     }();

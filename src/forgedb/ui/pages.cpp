@@ -13,6 +13,19 @@
 namespace forgedb::ui {
 namespace {
 
+// The forge's name as the pages spell it.
+const char* PlatformName(contrib::Platform platform) {
+    switch (platform) {
+        case contrib::Platform::kGerrit:
+            return "Gerrit";
+        case contrib::Platform::kPhabricator:
+            return "Phabricator";
+        case contrib::Platform::kGithub:
+            return "GitHub";
+    }
+    return "";
+}
+
 using std::chrono::year_month;
 
 constexpr int kMaxFormRows = 50;
@@ -319,9 +332,7 @@ std::string AccountHtml(const char* label, const contrib::Account& a) {
 
 std::string ChartCard(const contrib::UserResult& r, contrib::Platform platform,
                       const contrib::Account& account, const std::vector<year_month>& months) {
-    const char* label = platform == contrib::Platform::kGerrit        ? "Gerrit"
-                        : platform == contrib::Platform::kPhabricator ? "Phabricator"
-                                                                      : "GitHub";
+    const char* label = PlatformName(platform);
     std::string b = "<div class=\"card chart-card\" data-platform=\"";
     b += contrib::PlatformLabel(platform);
     b += "\"><h2>";
@@ -527,9 +538,26 @@ http::Response Pages::ResultPage(const http::Request& req) {
     std::string head_extra;
     if (!r.coverage.complete) {
         head_extra = "<meta http-equiv=\"refresh\" content=\"3\">";
-        b += "<p class=\"progress\" role=\"status\">Loading contributions from the forges: " +
-             std::to_string(r.coverage.pages_done) + " pages, " + std::to_string(r.coverage.items) +
-             " items so far. This page refreshes every 3 seconds.</p>";
+        b += "<p class=\"progress\" role=\"status\">Loading contributions from the forges: ";
+        for (size_t i = 0; i < r.coverage.platforms.size(); ++i) {
+            const auto& p = r.coverage.platforms[i];
+            b += i ? "; " : "";
+            b += "<span data-platform=\"";
+            b += contrib::PlatformLabel(p.platform);
+            b += "\">";
+            b += PlatformName(p.platform);
+            if (p.complete) {
+                b += " done";
+            } else if (p.pages_done == 0) {
+                b += " waiting";
+            } else {
+                b += " " + std::to_string(p.pages_done) +
+                     (p.pages_done == 1 ? " page, " : " pages, ") + std::to_string(p.items) +
+                     " items so far";
+            }
+            b += "</span>";
+        }
+        b += ". This page refreshes every 3 seconds.</p>";
     }
     for (const auto& e : r.coverage.errors) {
         b += "<p class=\"error\" role=\"alert\">" + HtmlEscape(e) + "</p>";
