@@ -1,10 +1,11 @@
-// forgedb's pages in a real headless Chromium. A mirror on SQLite is filled by crawling the fake
-// Gerrit and the fake Conduit the way a first view of a permalink does; the UI and the JSON API
-// are served on loopback; tests/ui/browser_check.py drives Chromium over the DevTools protocol
-// (form draft and rows, the result page's total and heatmap cells, a real click on a day and the
-// list that appears, an empty day) and reports what it saw, which is checked here against the
-// fake forges' own data. Screenshots of every page go to <build>/ui-screenshots/. Skipped, with a
-// message, when chromium is not installed.
+// forgedb's pages in a real headless Chromium, on each backend. A mirror is filled by crawling the
+// fake Gerrit and the fake Conduit the way a first view of a permalink does; the UI and the JSON
+// API are served on loopback; tests/ui/browser_check.py drives Chromium over the DevTools protocol
+// (form draft and rows, the real-name warning, the result page's total and heatmap cells, a real
+// click on a day and the list that appears, an empty day) and reports what it saw, which is checked
+// here against the fake forges' own data. Screenshots of every page go to
+// <build>/ui-screenshots/{sqlite,postgres}/. Skipped, with a message, when chromium is not
+// installed.
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -56,7 +57,7 @@ fs::path ScreenshotDir() { return fs::path(FORGEDB_BINARY).parent_path() / "ui-s
 
 Timestamp At(const char* text) { return *ParseTimestamp(text); }
 
-class UiBrowserTest : public ::testing::Test {
+class UiBrowserTest : public BackendTest {
 protected:
     void SetUp() override {
         chromium_ = FindOnPath("chromium");
@@ -67,8 +68,8 @@ protected:
         python_ =
             ::access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : FindOnPath("python3");
         ASSERT_FALSE(python_.empty()) << "python3 is needed to drive the browser";
-        tdb_ = TestDatabase::Create(Backend::kSqlite);
-        ASSERT_TRUE(tdb_);
+        BackendTest::SetUp();
+        if (!tdb_) return;  // skipped: no PostgreSQL
 
         // Alice's changes and tasks, from Jan 1, 2021 on (about two months of them).
         ASSERT_TRUE(gerrit_fake_.Start());
@@ -179,7 +180,6 @@ protected:
 
     std::string chromium_;
     std::string python_;
-    std::unique_ptr<TestDatabase> tdb_;
     SystemClock clock_;
     queue::Notifier notifier_;
     fake::FakeGerrit gerrit_fake_;
@@ -200,7 +200,7 @@ protected:
     std::unique_ptr<httplib::Client> cli_;
 };
 
-TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
+TEST_P(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
     // The query, as the form saves it, and its permalink with a six-month range ending with
     // March 2021 (Oct 1, 2020 .. Mar 31, 2021).
     auto submitted = cli_->Post("/",
@@ -257,7 +257,7 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
         EXPECT_NE(day_page->body.find(ui::HtmlEscape(title)), std::string::npos) << title;
     }
 
-    fs::path out = ScreenshotDir();
+    fs::path out = ScreenshotDir() / (GetParam() == Backend::kSqlite ? "sqlite" : "postgres");
     fs::create_directories(out);
     for (const char* name :
          {"form.png", "form-warning.png", "result.png", "day.png", "empty-day.png"}) {
@@ -335,6 +335,8 @@ TEST_F(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
         EXPECT_EQ(png.substr(1, 3), "PNG") << name;
     }
 }
+
+FORGEDB_INSTANTIATE_BACKENDS(UiBrowserTest);
 
 }  // namespace
 }  // namespace forgedb::testing
