@@ -41,14 +41,16 @@ TEST(Cli, HelpDescribesCommandsAndOptions) {
     }
     auto serve = RunForgedb({"serve", "--help"});
     EXPECT_EQ(serve.code, 0);
-    for (const char* word : {"--listen", "FORGEDB_LISTEN", "--database", "FORGEDB_DATABASE",
-                             "--github-webhook-secret", "--github-webhook-secret-file",
-                             "--insecure-accept-unsigned", "--workers"}) {
+    for (const char* word :
+         {"--listen", "FORGEDB_LISTEN", "--database", "FORGEDB_DATABASE", "--github-webhook-secret",
+          "--github-webhook-secret-file", "--insecure-accept-unsigned", "--workers"}) {
         EXPECT_NE(serve.output.find(word), std::string::npos) << word;
     }
     auto replay = RunForgedb({"replay", "--help"});
     EXPECT_NE(replay.output.find("--since"), std::string::npos);
     EXPECT_NE(replay.output.find("--event"), std::string::npos);
+    EXPECT_NE(replay.output.find("--forge"), std::string::npos);
+    EXPECT_NE(replay.output.find("--pending"), std::string::npos);
 }
 
 TEST(Cli, BadValuesExitWithCode2AndOneLine) {
@@ -60,6 +62,7 @@ TEST(Cli, BadValuesExitWithCode2AndOneLine) {
         {"serve", "--github-webhook-secret-file", "/nonexistent/secret"},
         {"serve", "--database", "mysql://localhost/db", "--insecure-accept-unsigned"},
         {"replay", "--since", "last tuesday"},
+        {"replay", "--forge", "gitlab"},
         {"frobnicate"},
     };
     for (const auto& args : cases) {
@@ -78,7 +81,8 @@ TEST(Cli, EnvironmentVariablesAreRead) {
 }
 
 TEST(Cli, MigrateCreatesTheSchema) {
-    auto dir = std::filesystem::temp_directory_path() / ("forgedb_cli_m_" + std::to_string(getpid()));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("forgedb_cli_m_" + std::to_string(getpid()));
     std::filesystem::create_directories(dir);
     std::string url = "sqlite:" + (dir / "m.db").string();
     auto r = RunForgedb({"migrate", "--database", url});

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "fake_gerrit.hpp"
+#include "forgedb/app/runtime.hpp"
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
 #include "forgedb/http/server.hpp"
@@ -673,6 +674,19 @@ TEST_P(GerritCrawlTest, EventThroughTheEndpointEndsWithTheChangeAsUpstreamHasIt)
         tdb().Scalar("SELECT last_replicated_via_webhook_at FROM gerrit_change WHERE "
                      "number = ?",
                      {static_cast<std::int64_t>(number)}));
+
+    // `forgedb replay --forge gerrit --pending` processes a Gerrit delivery left pending (as by a
+    // job that died) from the log.
+    ASSERT_TRUE(tdb().conn().Query(
+        "UPDATE webhook_delivery SET status = 'pending', processed_at = NULL WHERE forge = "
+        "'gerrit'"));
+    app::ReplayOptions replay;
+    replay.forge = "gerrit";
+    replay.pending_only = true;
+    EXPECT_EQ(app::RunReplay(tdb().url(), replay), 0);
+    EXPECT_EQ(tdb().Scalar("SELECT status FROM webhook_delivery WHERE forge = 'gerrit'"),
+              "processed");
+    EXPECT_TRUE(tdb().Scalar("SELECT processed_at FROM webhook_delivery WHERE forge = 'gerrit'"));
 }
 
 // The real `forgedb work` is killed with SIGKILL in the middle of a crawl (slow pages make sure

@@ -137,11 +137,13 @@ protected:
         std::map<std::string, std::string> out;
         store::DeliveryFilter filter;
         filter.forge = "gerrit";
-        auto ids = store::ListDeliveryIds(tdb().conn(), filter);
-        EXPECT_TRUE(ids);
-        if (!ids) return out;
+        filter.pending_only = true;
+        auto listed = store::ListDeliveries(tdb().conn(), filter);
+        EXPECT_TRUE(listed);
+        if (!listed) return out;
         queue::JobQueue q(tdb().conn(), clock_);
-        for (const auto& id : *ids) {
+        for (const auto& key : *listed) {
+            const std::string& id = key.delivery_id;
             auto d = store::LoadDelivery(tdb().conn(), "gerrit", id);
             EXPECT_TRUE(d);
             if (!d || d->status != "pending") continue;

@@ -69,10 +69,12 @@ TEST_P(WebhookTest, RedeliveryIsAnsweredDuplicateAndDoneOnce) {
 }
 
 TEST_P(WebhookTest, OlderPayloadAfterNewerIsStaleAndChangesNothing) {
-    ASSERT_EQ(h_->Deliver("pull_request", "github/webhooks/pull_request/closed.payload.json", "new"),
-              202);
-    ASSERT_EQ(h_->Deliver("pull_request", "github/webhooks/pull_request/opened.payload.json", "old"),
-              202);
+    ASSERT_EQ(
+        h_->Deliver("pull_request", "github/webhooks/pull_request/closed.payload.json", "new"),
+        202);
+    ASSERT_EQ(
+        h_->Deliver("pull_request", "github/webhooks/pull_request/opened.payload.json", "old"),
+        202);
     EXPECT_EQ(DeliveryStatus("new"), "processed");
     EXPECT_EQ(DeliveryStatus("old"), "stale");
     EXPECT_EQ(tdb().Scalar("SELECT state FROM github_pull_request"), "closed");
@@ -81,15 +83,15 @@ TEST_P(WebhookTest, OlderPayloadAfterNewerIsStaleAndChangesNothing) {
     // Ordering uses GitHub's updated_at: the stale delivery did not move the replication stamp
     // of the pull request row either.
     auto stamp = tdb().Scalar("SELECT last_replicated_via_webhook_at FROM github_pull_request");
-    auto received = tdb().Scalar(
-        "SELECT received_at FROM webhook_delivery WHERE delivery_id = 'new'");
+    auto received =
+        tdb().Scalar("SELECT received_at FROM webhook_delivery WHERE delivery_id = 'new'");
     EXPECT_EQ(NormTime(stamp), NormTime(received));
 }
 
 TEST_P(WebhookTest, EqualUpdatedAtApplies) {
-    ASSERT_EQ(h_->Deliver("pull_request", "github/webhooks/pull_request/unassigned.payload.json",
-                          "a"),
-              202);
+    ASSERT_EQ(
+        h_->Deliver("pull_request", "github/webhooks/pull_request/unassigned.payload.json", "a"),
+        202);
     json labeled = json::parse(Fixture("pull_request/labeled.payload.json"));
     // Same updated_at as the stored row (15:20:35), so it applies.
     ASSERT_EQ(labeled["pull_request"]["updated_at"], "2019-05-15T15:20:35Z");
@@ -130,9 +132,9 @@ TEST_P(WebhookTest, RenamedLabelKeepsItsRow) {
     auto id = issue_label["id"].get<std::int64_t>();
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_issue_label"), 1);
     EXPECT_EQ(tdb().Scalar("SELECT name FROM github_issue_label WHERE id = ?", {id}), "defect");
-    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_issue_label_association WHERE label_id = ?",
-                          {id}),
-              1);
+    EXPECT_EQ(
+        tdb().Count("SELECT COUNT(*) FROM github_issue_label_association WHERE label_id = ?", {id}),
+        1);
 }
 
 TEST_P(WebhookTest, DeletedLabelIsTombstonedAndUnlinked) {
@@ -315,11 +317,13 @@ TEST_P(WebhookTest, ShortUserDoesNotClobberFullUser) {
     EXPECT_EQ(tdb().Scalar("SELECT name FROM github_user WHERE id = 21031067"), "Coder Cat");
     auto raw = json::parse(*tdb().Scalar("SELECT raw FROM github_user WHERE id = 21031067"));
     EXPECT_EQ(raw["company"], "GitHub");
-    EXPECT_TRUE(tdb().Scalar("SELECT last_replicated_via_webhook_at FROM github_user WHERE id = "
-                             "21031067")
+    EXPECT_TRUE(tdb()
+                    .Scalar("SELECT last_replicated_via_webhook_at FROM github_user WHERE id = "
+                            "21031067")
                     .has_value());
     EXPECT_TRUE(
-        tdb().Scalar("SELECT last_replicated_via_api_at FROM github_user WHERE id = 21031067")
+        tdb()
+            .Scalar("SELECT last_replicated_via_api_at FROM github_user WHERE id = 21031067")
             .has_value());
 }
 
@@ -328,13 +332,42 @@ TEST_P(WebhookTest, ReplayRebuildsRowsFromTheLog) {
     ASSERT_EQ(h_->Deliver("star", "github/webhooks/star/created.payload.json", "s1"), 202);
     ASSERT_TRUE(tdb().conn().Query("DELETE FROM github_issue"));
     ASSERT_TRUE(tdb().conn().Query("UPDATE webhook_delivery SET status = 'pending'"));
-    EXPECT_EQ(app::RunReplay(tdb().url(), std::nullopt, std::string("issues")), 0);
+    app::ReplayOptions issues;
+    issues.event = "issues";
+    EXPECT_EQ(app::RunReplay(tdb().url(), issues), 0);
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_issue"), 1);
     EXPECT_EQ(DeliveryStatus("i1"), "processed");
     EXPECT_EQ(DeliveryStatus("s1"), "pending");  // filtered out by --event
-    EXPECT_EQ(app::RunReplay(tdb().url(), *ParseTimestamp("2999-01-01T00:00:00Z"), std::nullopt),
-              0);
+    app::ReplayOptions later;
+    later.since = ParseTimestamp("2999-01-01T00:00:00Z");
+    EXPECT_EQ(app::RunReplay(tdb().url(), later), 0);
     EXPECT_EQ(DeliveryStatus("s1"), "pending");  // filtered out by --since
+    app::ReplayOptions gerrit;
+    gerrit.forge = "gerrit";
+    EXPECT_EQ(app::RunReplay(tdb().url(), gerrit), 0);
+    EXPECT_EQ(DeliveryStatus("s1"), "pending");  // filtered out by --forge
+}
+
+TEST_P(WebhookTest, ReplayOfPendingDeliveriesFinishesWhatADeadJobLeft) {
+    ASSERT_EQ(h_->Deliver("issues", "github/webhooks/issues/opened.payload.json", "i1"), 202);
+    ASSERT_EQ(h_->Deliver("star", "github/webhooks/star/created.payload.json", "s1"), 202);
+    // As if the job processing i1 had died before reaching it; s1 was processed.
+    ASSERT_TRUE(tdb().conn().Query("DELETE FROM github_issue"));
+    ASSERT_TRUE(tdb().conn().Query(
+        "UPDATE webhook_delivery SET status = 'pending', processed_at = NULL WHERE delivery_id = "
+        "'i1'"));
+    auto s1_before = tdb().Scalar(
+        "SELECT processed_at FROM webhook_delivery WHERE "
+        "delivery_id = 's1'");
+    ASSERT_TRUE(s1_before);
+    app::ReplayOptions pending;
+    pending.pending_only = true;
+    EXPECT_EQ(app::RunReplay(tdb().url(), pending), 0);
+    EXPECT_EQ(DeliveryStatus("i1"), "processed");
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_issue"), 1);
+    // The processed one is left as it was.
+    EXPECT_EQ(tdb().Scalar("SELECT processed_at FROM webhook_delivery WHERE delivery_id = 's1'"),
+              s1_before);
 }
 
 }  // namespace

@@ -167,8 +167,7 @@ Result<ForgesConfig> BuildForges(const ForgesFlags& flags) {
     return out;
 }
 
-Result<contrib::ContribConfig> BuildContrib(const ContribFlags& flags,
-                                            const ForgesConfig& forges) {
+Result<contrib::ContribConfig> BuildContrib(const ContribFlags& flags, const ForgesConfig& forges) {
     contrib::ContribConfig out;
     if (!forges.gerrit.empty()) {
         const GerritInstanceConfig* chosen = &forges.gerrit.front();
@@ -237,9 +236,10 @@ Result<contrib::ContribConfig> BuildContrib(const ContribFlags& flags,
         } else if (forge == "github") {
             out.github_webhooks = true;
         } else {
-            return Unexpected(ErrorCode::kInvalid, "--contrib-webhooks-current takes gerrit, "
-                                                   "phabricator and github, not '" +
-                                                       forge + "'");
+            return Unexpected(ErrorCode::kInvalid,
+                              "--contrib-webhooks-current takes gerrit, "
+                              "phabricator and github, not '" +
+                                  forge + "'");
         }
     }
     out.crawl_on_view = !flags.no_crawl;

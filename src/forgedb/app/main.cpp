@@ -124,30 +124,36 @@ int main(int argc, char** argv) {
     };
     add_forges(serve);
     forgedb::app::ContribFlags contrib_flags;
-    serve->add_option("--contrib-gerrit", contrib_flags.gerrit,
-                      "Gerrit instance whose usernames the contributor view uses (default: the "
-                      "first --gerrit)")
+    serve
+        ->add_option("--contrib-gerrit", contrib_flags.gerrit,
+                     "Gerrit instance whose usernames the contributor view uses (default: the "
+                     "first --gerrit)")
         ->envname("FORGEDB_CONTRIB_GERRIT");
-    serve->add_option("--contrib-phabricator", contrib_flags.phabricator,
-                      "Phabricator instance of the contributor view (default: the first "
-                      "--phabricator)")
+    serve
+        ->add_option("--contrib-phabricator", contrib_flags.phabricator,
+                     "Phabricator instance of the contributor view (default: the first "
+                     "--phabricator)")
         ->envname("FORGEDB_CONTRIB_PHABRICATOR");
-    serve->add_option("--contrib-github-org", contrib_flags.github_orgs,
-                      "GitHub organisation whose commits, pull requests and issues the "
-                      "contributor view counts (repeatable)")
+    serve
+        ->add_option("--contrib-github-org", contrib_flags.github_orgs,
+                     "GitHub organisation whose commits, pull requests and issues the "
+                     "contributor view counts (repeatable)")
         ->envname("FORGEDB_CONTRIB_GITHUB_ORG");
-    serve->add_option("--contrib-freshness", contrib_flags.freshness,
-                      "How long a crawled window stays fresh for the contributor view (90s, 30m, "
-                      "6h, 1d)")
+    serve
+        ->add_option("--contrib-freshness", contrib_flags.freshness,
+                     "How long a crawled window stays fresh for the contributor view (90s, 30m, "
+                     "6h, 1d)")
         ->envname("FORGEDB_CONTRIB_FRESHNESS")
         ->capture_default_str();
-    serve->add_option("--contrib-webhooks-current", contrib_flags.webhooks_current,
-                      "Forges whose webhooks keep the mirror current (gerrit, phabricator, "
-                      "github): a window once crawled never goes stale")
+    serve
+        ->add_option("--contrib-webhooks-current", contrib_flags.webhooks_current,
+                     "Forges whose webhooks keep the mirror current (gerrit, phabricator, "
+                     "github): a window once crawled never goes stale")
         ->delimiter(',')
         ->envname("FORGEDB_CONTRIB_WEBHOOKS_CURRENT");
-    serve->add_flag("--contrib-no-crawl", contrib_flags.no_crawl,
-                    "Views never queue crawls (the mirror is filled by webhooks and /load)")
+    serve
+        ->add_flag("--contrib-no-crawl", contrib_flags.no_crawl,
+                   "Views never queue crawls (the mirror is filled by webhooks and /load)")
         ->envname("FORGEDB_CONTRIB_NO_CRAWL");
     std::string api_token_file;
     auto* api_token_opt =
@@ -217,6 +223,12 @@ int main(int argc, char** argv) {
     replay->add_option("--since", replay_since,
                        "Only deliveries received at or after this UTC time (YYYY-MM-DDTHH:MM:SSZ)");
     replay->add_option("--event", replay_event, "Only deliveries of this event (e.g. issues)");
+    std::string replay_forge;
+    bool replay_pending = false;
+    replay->add_option("--forge", replay_forge,
+                       "Only deliveries from this forge: github, gerrit or phabricator");
+    replay->add_flag("--pending", replay_pending,
+                     "Only deliveries not processed yet (for example after their job died)");
 
     try {
         app.parse(argc, argv);
@@ -291,9 +303,18 @@ int main(int argc, char** argv) {
             since = forgedb::ParseTimestamp(replay_since);
             if (!since) ConfigError("--since must be a UTC time like 2026-01-31T00:00:00Z");
         }
-        std::optional<std::string> event;
-        if (!replay_event.empty()) event = replay_event;
-        return forgedb::app::RunReplay(replay_db, since, event);
+        forgedb::app::ReplayOptions options;
+        options.since = since;
+        if (!replay_event.empty()) options.event = replay_event;
+        if (!replay_forge.empty()) {
+            if (replay_forge != "github" && replay_forge != "gerrit" &&
+                replay_forge != "phabricator") {
+                ConfigError("--forge must be github, gerrit or phabricator");
+            }
+            options.forge = replay_forge;
+        }
+        options.pending_only = replay_pending;
+        return forgedb::app::RunReplay(replay_db, options);
     }
     return 0;
 }

@@ -260,8 +260,7 @@ int RunMigrate(const std::string& database) {
     return opened ? 0 : code;
 }
 
-int RunReplay(const std::string& database, std::optional<Timestamp> since,
-              std::optional<std::string> event) {
+int RunReplay(const std::string& database, const ReplayOptions& options) {
     int code = 0;
     auto opened = OpenAndMigrate(database, code);
     if (!opened) return code;
@@ -270,20 +269,22 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
     tasks::TaskRegistry registry;
     BuildRegistry(registry, nullptr, nullptr);  // replays write rows; follow-ups are not re-run
     store::DeliveryFilter filter;
-    filter.since = since;
-    filter.event = std::move(event);
-    auto ids = store::ListDeliveryIds(conn, filter);
-    if (!ids) {
-        spdlog::error("{}", ids.error().ToString());
+    filter.since = options.since;
+    filter.event = options.event;
+    filter.forge = options.forge;
+    filter.pending_only = options.pending_only;
+    auto deliveries = store::ListDeliveries(conn, filter);
+    if (!deliveries) {
+        spdlog::error("{}", deliveries.error().ToString());
         return kExitRuntime;
     }
     queue::JobQueue queue(conn, clock);
     // One delivery per transaction; a payload that cannot be processed is recorded as failed.
-    auto replay_one = [&](const std::string& id) -> Result<std::string> {
+    auto replay_one = [&](const store::DeliveryKey& d) -> Result<std::string> {
         Error payload_error;
         {
             FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-            auto status = tasks::ProcessGithubDelivery(queue, registry, id);
+            auto status = tasks::ProcessLoggedDelivery(queue, registry, d.forge, d.delivery_id);
             if (status) {
                 FORGEDB_TRY(tx.Commit());
                 return status;
@@ -291,25 +292,26 @@ int RunReplay(const std::string& database, std::optional<Timestamp> since,
             if (!tasks::IsPayloadError(status.error())) return Unexpected(status.error());
             payload_error = status.error();
         }  // the partial writes roll back here
-        spdlog::warn("delivery {}: {}", id, payload_error.ToString());
+        spdlog::warn("{} delivery {}: {}", d.forge, d.delivery_id, payload_error.ToString());
         FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-        FORGEDB_TRY(store::SetDeliveryOutcome(conn, "github", id, "failed",
+        FORGEDB_TRY(store::SetDeliveryOutcome(conn, d.forge, d.delivery_id, "failed",
                                               payload_error.ToString(), clock.Now()));
         FORGEDB_TRY(tx.Commit());
         return std::string("failed");
     };
     std::map<std::string, int> counts;
-    for (const auto& id : *ids) {
-        auto status = replay_one(id);
+    for (const auto& d : *deliveries) {
+        auto status = replay_one(d);
         if (!status) {
-            spdlog::error("delivery {}: {}; stopping the replay", id, status.error().ToString());
+            spdlog::error("{} delivery {}: {}; stopping the replay", d.forge, d.delivery_id,
+                          status.error().ToString());
             return kExitRuntime;
         }
         ++counts[*status];
     }
     std::string summary;
     for (const auto& [k, v] : counts) summary += " " + k + "=" + std::to_string(v);
-    spdlog::info("replayed {} deliveries:{}", ids->size(), summary);
+    spdlog::info("replayed {} deliveries:{}", deliveries->size(), summary);
     return 0;
 }
 

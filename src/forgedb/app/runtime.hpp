@@ -24,7 +24,13 @@ int RunLoad(const std::string& database, const std::string& path, bool children,
 // `forgedb jobs list|show ID|retry ID`.
 int RunJobs(const std::string& database, const std::string& action, long long id);
 int RunMigrate(const std::string& database);
-int RunReplay(const std::string& database, std::optional<Timestamp> since,
-              std::optional<std::string> event);
+// `forgedb replay`: which logged deliveries to process again.
+struct ReplayOptions {
+    std::optional<Timestamp> since;
+    std::optional<std::string> event;
+    std::optional<std::string> forge;  // github, gerrit or phabricator; nullopt: all
+    bool pending_only = false;         // only those still pending (e.g. after a dead job)
+};
+int RunReplay(const std::string& database, const ReplayOptions& options);
 
 }  // namespace forgedb::app

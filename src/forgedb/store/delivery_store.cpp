@@ -18,9 +18,10 @@ Result<bool> InsertDelivery(Connection& conn, const Delivery& d) {
 Result<Delivery> LoadDelivery(Connection& conn, const std::string& forge,
                               const std::string& delivery_id) {
     FORGEDB_ASSIGN_OR_RETURN(
-        auto res, conn.Query("SELECT event, action, received_at, headers, body, status, error, instance "
-                             "FROM webhook_delivery WHERE forge = ? AND delivery_id = ?",
-                             {forge, delivery_id}));
+        auto res,
+        conn.Query("SELECT event, action, received_at, headers, body, status, error, instance "
+                   "FROM webhook_delivery WHERE forge = ? AND delivery_id = ?",
+                   {forge, delivery_id}));
     if (res.empty()) {
         return Unexpected(ErrorCode::kNotFound, "no delivery " + forge + "/" + delivery_id);
     }
@@ -41,17 +42,21 @@ Result<Delivery> LoadDelivery(Connection& conn, const std::string& forge,
 Status SetDeliveryOutcome(Connection& conn, const std::string& forge,
                           const std::string& delivery_id, const std::string& status,
                           const std::string& error, Timestamp at) {
-    FORGEDB_TRY(conn.Query(
-        "UPDATE webhook_delivery SET status = ?, error = ?, processed_at = ? "
-        "WHERE forge = ? AND delivery_id = ?",
-        {status, error.empty() ? model::Value{model::Null{}} : model::Value{error},
-         FormatLocalTime(at), forge, delivery_id}));
+    FORGEDB_TRY(
+        conn.Query("UPDATE webhook_delivery SET status = ?, error = ?, processed_at = ? "
+                   "WHERE forge = ? AND delivery_id = ?",
+                   {status, error.empty() ? model::Value{model::Null{}} : model::Value{error},
+                    FormatLocalTime(at), forge, delivery_id}));
     return Ok();
 }
 
-Result<std::vector<std::string>> ListDeliveryIds(Connection& conn, const DeliveryFilter& filter) {
-    std::string sql = "SELECT delivery_id FROM webhook_delivery WHERE forge = ?";
-    std::vector<model::Value> params{filter.forge};
+Result<std::vector<DeliveryKey>> ListDeliveries(Connection& conn, const DeliveryFilter& filter) {
+    std::string sql = "SELECT forge, delivery_id FROM webhook_delivery WHERE 1 = 1";
+    std::vector<model::Value> params;
+    if (filter.forge) {
+        sql += " AND forge = ?";
+        params.emplace_back(*filter.forge);
+    }
     if (filter.since) {
         sql += " AND received_at >= ?";
         params.emplace_back(FormatLocalTime(*filter.since));
@@ -60,12 +65,13 @@ Result<std::vector<std::string>> ListDeliveryIds(Connection& conn, const Deliver
         sql += " AND event = ?";
         params.emplace_back(*filter.event);
     }
-    sql += " ORDER BY received_at, delivery_id";
+    if (filter.pending_only) sql += " AND status = 'pending'";
+    sql += " ORDER BY received_at, forge, delivery_id";
     FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(sql, params));
-    std::vector<std::string> ids;
-    ids.reserve(res.rows.size());
-    for (size_t i = 0; i < res.rows.size(); ++i) ids.push_back(res.Text(i, 0));
-    return ids;
+    std::vector<DeliveryKey> out;
+    out.reserve(res.rows.size());
+    for (size_t i = 0; i < res.rows.size(); ++i) out.push_back({res.Text(i, 0), res.Text(i, 1)});
+    return out;
 }
 
 }  // namespace forgedb::store

@@ -38,9 +38,14 @@ Status SetDeliveryOutcome(Connection& conn, const std::string& forge,
 struct DeliveryFilter {
     std::optional<Timestamp> since;
     std::optional<std::string> event;
-    std::string forge = "github";
+    std::optional<std::string> forge;  // nullopt: every forge
+    bool pending_only = false;         // only deliveries not processed yet
 };
-// Ids of logged deliveries matching the filter, oldest first.
-Result<std::vector<std::string>> ListDeliveryIds(Connection& conn, const DeliveryFilter& filter);
+struct DeliveryKey {
+    std::string forge;
+    std::string delivery_id;
+};
+// Logged deliveries matching the filter, oldest first.
+Result<std::vector<DeliveryKey>> ListDeliveries(Connection& conn, const DeliveryFilter& filter);
 
 }  // namespace forgedb::store

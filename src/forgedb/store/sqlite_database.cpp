@@ -101,7 +101,9 @@ public:
         : db_(db), state_(std::move(state)) {}
     ~SqliteConnection() override {
         for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
-        sqlite3_close_v2(db_);
+        sqlite3_close_v2(db_);  // rolls back an open transaction
+        // Dropped inside Begin() (e.g. not given back to the pool): other writers must not wait.
+        ReleaseGate();
     }
     SqliteConnection(const SqliteConnection&) = delete;
     SqliteConnection& operator=(const SqliteConnection&) = delete;

@@ -70,6 +70,14 @@ Status ProcessChunk(queue::JobContext& ctx, const TaskRegistry& registry, const 
 
 }  // namespace
 
+Result<std::string> ProcessLoggedDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
+                                          const std::string& forge,
+                                          const std::string& delivery_id) {
+    if (!KnownForge(forge)) return Unexpected(ErrorCode::kInvalid, "unknown forge '" + forge + "'");
+    FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(queue.connection(), forge, delivery_id));
+    return ProcessDelivery(queue, registry, d);
+}
+
 bool IsPayloadError(const Error& e) {
     return e.code == ErrorCode::kInvalid || e.code == ErrorCode::kMissingData;
 }

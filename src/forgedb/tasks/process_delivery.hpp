@@ -25,6 +25,11 @@ store::NewJob DeliveriesJob(const std::string& forge, const std::vector<std::str
 Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
                                           const std::string& delivery_id);
 
+// Processes one logged delivery of any forge in the caller's open transaction and records its
+// outcome, as the job does. Payload errors come back as kInvalid / kMissingData (nothing written).
+Result<std::string> ProcessLoggedDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
+                                          const std::string& forge, const std::string& delivery_id);
+
 // True for errors that no retry can fix (the payload is wrong).
 bool IsPayloadError(const Error& e);
 
