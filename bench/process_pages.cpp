@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
     auto db = store::Database::Open(url);
     if (!db) return std::fprintf(stderr, "%s\n", db.error().message.c_str()), 1;
     auto conn = (*db)->Connect();
-    if (!conn || !store::Migrate(**conn)) return std::fprintf(stderr, "cannot open %s\n", url.c_str()), 1;
+    if (!conn || !store::Migrate(**conn))
+        return std::fprintf(stderr, "cannot open %s\n", url.c_str()), 1;
     SystemClock clock;
     int update_passes = argc > 3 ? std::max(1, std::atoi(argv[3])) : 1;
     std::vector<const char*> passes{"insert"};
@@ -66,9 +67,11 @@ int main(int argc, char** argv) {
             }
             if (!tx->Commit()) return std::fprintf(stderr, "commit failed\n"), 1;
         }
-        double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::printf("process_pages %s: %lld pull requests from %zu pages in %.3f s = %.0f items/s\n",
-                    pass, items, pages.size(), secs, items / secs);
+        double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        std::printf(
+            "process_pages %s: %lld pull requests from %zu pages in %.3f s = %.0f items/s\n", pass,
+            items, pages.size(), secs, items / secs);
     }
     std::filesystem::remove_all(dir);
     return 0;
