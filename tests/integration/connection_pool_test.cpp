@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <set>
 #include <string>
@@ -78,11 +79,15 @@ protected:
     }
 
     // The database named by the fixture, opened again with its own pool of `max_idle`.
-    std::unique_ptr<store::Database> OpenWithPool(size_t max_idle) {
+    std::unique_ptr<store::Database> OpenWithPool(
+        size_t max_idle,
+        std::chrono::steady_clock::duration check_after = std::chrono::seconds(5)) {
         const std::string& url = tdb().url();
-        if (Postgres()) return store::WithConnectionPool(store::OpenPostgres(url), max_idle);
+        if (Postgres()) {
+            return store::WithConnectionPool(store::OpenPostgres(url), max_idle, check_after);
+        }
         return store::WithConnectionPool(
-            store::OpenSqlite(url.substr(std::string("sqlite:").size())), max_idle);
+            store::OpenSqlite(url.substr(std::string("sqlite:").size())), max_idle, check_after);
     }
 
     std::string suffix_;
@@ -332,6 +337,51 @@ TEST_P(ConnectionPoolTest, BrokenPostgresConnectionIsNotLentAgain) {
         EXPECT_EQ(one->Text(0, 0), "1");
         EXPECT_NE(Pid(*c), victim_pid);
         EXPECT_EQ(MarkOf(*c), std::nullopt);
+    }
+}
+
+TEST_P(ConnectionPoolTest, IdleConnectionClosedByTheServerIsCheckedAndReplaced) {
+    if (!Postgres()) GTEST_SKIP() << "PostgreSQL only: a SQLite handle does not break";
+    // Every idle connection is checked before it is lent (check_after 0).
+    auto db = OpenWithPool(4, std::chrono::steady_clock::duration::zero());
+    long long victim_pid = 0;
+    {
+        auto victim = db->Connect();
+        ASSERT_TRUE(victim);
+        victim_pid = Pid(**victim);
+    }  // idle in the pool now, and healthy
+    {
+        auto killer = Connect();  // the fixture's pool: a different session
+        ASSERT_TRUE(killer);
+        auto killed = killer->Query("SELECT pg_terminate_backend(CAST(? AS INTEGER), 60000)",
+                                    {static_cast<std::int64_t>(victim_pid)});
+        ASSERT_TRUE(killed) << killed.error().ToString();
+        ASSERT_EQ(killed->Text(0, 0), "t");
+    }
+    // The next borrower gets a working connection: the dead one was found out and dropped,
+    // without a failed query.
+    auto next = db->Connect();
+    ASSERT_TRUE(next);
+    auto one = (*next)->Query("SELECT 1");
+    ASSERT_TRUE(one) << one.error().ToString();
+    EXPECT_NE(Pid(**next), victim_pid);
+}
+
+TEST_P(ConnectionPoolTest, RecentlyReleasedConnectionIsLentWithoutACheck) {
+    // A connection released a moment ago is lent as it is (no round trip); one idle for longer
+    // than check_after is asked first. Both are the same session when healthy.
+    for (auto check_after : {std::chrono::steady_clock::duration(std::chrono::hours(1)),
+                             std::chrono::steady_clock::duration::zero()}) {
+        auto db = OpenWithPool(4, check_after);
+        std::string mark = Name("m");
+        {
+            auto c = db->Connect();
+            ASSERT_TRUE(c);
+            Mark(**c, mark);
+        }
+        auto again = db->Connect();
+        ASSERT_TRUE(again);
+        EXPECT_EQ(MarkOf(**again), mark);
     }
 }
 

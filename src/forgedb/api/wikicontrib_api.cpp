@@ -8,6 +8,7 @@
 #include <string>
 
 #include "forgedb/core/json_writer.hpp"
+#include "forgedb/core/url.hpp"
 
 namespace forgedb::api {
 namespace {
@@ -165,19 +166,17 @@ std::string ResultJson(const contrib::UserResult& r, bool pager = true) {
     w.EndObject();
     w.Key("result");
     WriteItems(w, r.items);
-    w.Key("previous");
-    if (pager) {
-        WriteOptionalName(w, r.previous);
-    } else {
-        w.String("");
-    }
+    auto neighbour = [&](const char* key, const std::optional<std::string>& name) {
+        w.Key(key);
+        if (pager) {
+            WriteOptionalName(w, name);
+        } else {
+            w.String("");
+        }
+    };
+    neighbour("previous", r.previous);
     w.Key("current").String(r.user.fullname);
-    w.Key("next");
-    if (pager) {
-        WriteOptionalName(w, r.next);
-    } else {
-        w.String("");
-    }
+    neighbour("next", r.next);
     w.Key("current_gerrit").String(r.user.gerrit);
     w.Key("current_phabricator").String(r.user.phabricator);
     w.Key("current_github").String(r.user.github);
@@ -258,21 +257,6 @@ std::optional<Timestamp> ParseFilterTime(const std::string& text) {
     if (!t && text.size() == 10) t = ParseTimestamp(text + "T00:00:00Z");
     if (!t) return std::nullopt;
     return std::chrono::time_point_cast<std::chrono::seconds>(*t);
-}
-
-std::string PercentEncode(std::string_view s) {
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 0x0F];
-        }
-    }
-    return out;
 }
 
 // The absolute URL of this request with `page` set (0: without it), keys sorted as DRF does.

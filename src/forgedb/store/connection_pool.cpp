@@ -1,3 +1,4 @@
+#include <chrono>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -9,13 +10,28 @@ namespace {
 
 // Idle connections, shared by a PooledDatabase and the connections it lent (which may outlive it).
 struct Pool {
+    struct Idle {
+        std::unique_ptr<Connection> conn;
+        std::chrono::steady_clock::time_point since;
+    };
     std::mutex mu;
-    std::vector<std::unique_ptr<Connection>> idle;
+    std::vector<Idle> idle;
     size_t max_idle = 0;
 
     void GiveBack(std::unique_ptr<Connection> conn) {
         std::lock_guard lock(mu);
-        if (idle.size() < max_idle) idle.push_back(std::move(conn));
+        if (idle.size() < max_idle) {
+            idle.push_back({std::move(conn), std::chrono::steady_clock::now()});
+        }
+    }
+    // The most recently released connection, and how long it has been idle; null when none.
+    std::unique_ptr<Connection> Take(std::chrono::steady_clock::duration& idle_for) {
+        std::lock_guard lock(mu);
+        if (idle.empty()) return nullptr;
+        Idle last = std::move(idle.back());
+        idle.pop_back();
+        idle_for = std::chrono::steady_clock::now() - last.since;
+        return std::move(last.conn);
     }
 };
 
@@ -48,6 +64,7 @@ public:
     void SetWritePriority(bool priority) override { conn_->SetWritePriority(priority); }
     void ReserveWrites(bool reserved) override { conn_->ReserveWrites(reserved); }
     bool Reusable() const override { return conn_->Reusable(); }
+    bool Alive() override { return conn_->Alive(); }
 
 private:
     std::unique_ptr<Connection> conn_;
@@ -56,12 +73,13 @@ private:
 
 class PooledDatabase final : public Database {
 public:
-    PooledDatabase(std::unique_ptr<Database> inner, size_t max_idle)
-        : inner_(std::move(inner)), pool_(std::make_shared<Pool>()) {
+    PooledDatabase(std::unique_ptr<Database> inner, size_t max_idle,
+                   std::chrono::steady_clock::duration check_after)
+        : inner_(std::move(inner)), pool_(std::make_shared<Pool>()), check_after_(check_after) {
         pool_->max_idle = max_idle;
     }
     ~PooledDatabase() override {
-        std::vector<std::unique_ptr<Connection>> idle;
+        std::vector<Pool::Idle> idle;
         {
             std::lock_guard lock(pool_->mu);
             idle.swap(pool_->idle);
@@ -74,12 +92,11 @@ public:
 
     Result<std::unique_ptr<Connection>> Connect() override {
         std::unique_ptr<Connection> conn;
-        {
-            std::lock_guard lock(pool_->mu);
-            if (!pool_->idle.empty()) {
-                conn = std::move(pool_->idle.back());
-                pool_->idle.pop_back();
-            }
+        std::chrono::steady_clock::duration idle_for{};
+        // A connection idle for a while may have been closed by the server (a restart, an idle
+        // timeout): it is checked before it is lent, and dropped if it does not answer.
+        while ((conn = pool_->Take(idle_for))) {
+            if (idle_for < check_after_ || conn->Alive()) break;
         }
         if (!conn) {
             FORGEDB_ASSIGN_OR_RETURN(conn, inner_->Connect());
@@ -91,12 +108,14 @@ public:
 private:
     std::unique_ptr<Database> inner_;
     std::shared_ptr<Pool> pool_;
+    std::chrono::steady_clock::duration check_after_;
 };
 
 }  // namespace
 
-std::unique_ptr<Database> WithConnectionPool(std::unique_ptr<Database> inner, size_t max_idle) {
-    return std::make_unique<PooledDatabase>(std::move(inner), max_idle);
+std::unique_ptr<Database> WithConnectionPool(std::unique_ptr<Database> inner, size_t max_idle,
+                                             std::chrono::steady_clock::duration check_after) {
+    return std::make_unique<PooledDatabase>(std::move(inner), max_idle, check_after);
 }
 
 }  // namespace forgedb::store

@@ -3,6 +3,7 @@
 // by one thread at a time (not thread-safe) and is the only place SQL text is executed.
 // SQL is written once with '?' placeholders; the PostgreSQL connection renumbers them.
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -58,6 +59,9 @@ public:
     // Whether the connection can be handed to another user as it is: no open transaction, not
     // broken. A pool keeps only such connections.
     virtual bool Reusable() const { return false; }
+    // Asks the server whether the connection still works (one round trip on PostgreSQL; always
+    // true on SQLite, whose "server" is the file).
+    virtual bool Alive() { return true; }
 };
 
 class Database {
@@ -97,7 +101,11 @@ Status RollbackToSavepoint(Connection& conn, std::string_view name);
 
 // Wraps `inner` so that released connections are kept (up to max_idle) and lent again: a SQLite
 // connection keeps its page cache and prepared statements, a PostgreSQL one saves a connect.
-std::unique_ptr<Database> WithConnectionPool(std::unique_ptr<Database> inner, size_t max_idle);
+// A connection idle for `check_after` or longer is asked whether it is alive (Alive()) before it
+// is lent again, and dropped if not.
+std::unique_ptr<Database> WithConnectionPool(
+    std::unique_ptr<Database> inner, size_t max_idle,
+    std::chrono::steady_clock::duration check_after = std::chrono::seconds(5));
 
 std::unique_ptr<Database> OpenSqlite(std::string path);
 std::unique_ptr<Database> OpenPostgres(std::string url);

@@ -117,6 +117,11 @@ public:
         if (PQtransactionStatus(conn_) != PQTRANS_IDLE) (void)ExecScript("ROLLBACK");
     }
 
+    bool Alive() override {
+        if (PQstatus(conn_) != CONNECTION_OK) return false;
+        ResultPtr res(PQexec(conn_, "SELECT 1"));
+        return PQresultStatus(res.get()) == PGRES_TUPLES_OK;
+    }
     bool Reusable() const override {
         return PQstatus(conn_) == CONNECTION_OK && PQtransactionStatus(conn_) == PQTRANS_IDLE;
     }
