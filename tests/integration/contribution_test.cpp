@@ -1,7 +1,7 @@
 // The contributions read model on both backends: the triggers keep `contribution` equal to the
 // mirror on insert, update and tombstone; ListContributions reads one person's window (bounds,
 // organisation filter, Change-Id de-duplication, order); the account lookups; push webhooks and
-// the github.commits crawl against the fake GitHub fill github_commit.
+// the github.contributor crawl against the fake GitHub fill github_commit.
 
 #include <gtest/gtest.h>
 
@@ -64,20 +64,22 @@ protected:
     void InsertChange(const std::string& instance, long long number, Value owner,
                       const std::string& created, const std::string& status = "NEW",
                       const std::string& subject = "Fix it", Value change_id = Null{}) {
-        Exec("INSERT INTO gerrit_change (instance, number, change_id, project, subject, status, "
-             "owner_username, created_at, updated_at) VALUES (?, ?, ?, 'mediawiki/core', ?, ?, ?, "
-             "?, ?)",
-             {instance, static_cast<std::int64_t>(number), change_id, subject, status, owner,
-              created, created});
+        Exec(
+            "INSERT INTO gerrit_change (instance, number, change_id, project, subject, status, "
+            "owner_username, created_at, updated_at) VALUES (?, ?, ?, 'mediawiki/core', ?, ?, ?, "
+            "?, ?)",
+            {instance, static_cast<std::int64_t>(number), change_id, subject, status, owner,
+             created, created});
     }
 
     void InsertTask(long long id, Value author, Value owner, const std::string& created,
                     const std::string& status_name = "Open") {
-        Exec("INSERT INTO phabricator_task (instance, id, phid, title, status, status_name, "
-             "author_phid, owner_phid, created_at, modified_at) VALUES ('phab', ?, ?, 'A task', "
-             "'open', ?, ?, ?, ?, ?)",
-             {static_cast<std::int64_t>(id), "PHID-TASK-" + std::to_string(id), status_name, author,
-              owner, created, created});
+        Exec(
+            "INSERT INTO phabricator_task (instance, id, phid, title, status, status_name, "
+            "author_phid, owner_phid, created_at, modified_at) VALUES ('phab', ?, ?, 'A task', "
+            "'open', ?, ?, ?, ?, ?)",
+            {static_cast<std::int64_t>(id), "PHID-TASK-" + std::to_string(id), status_name, author,
+             owner, created, created});
     }
 
     void InsertRepo(std::int64_t id, const std::string& owner, const std::string& name) {
@@ -87,12 +89,14 @@ protected:
 
     void InsertCommit(const std::string& sha, const std::string& login, const std::string& date,
                       const std::string& repo, const std::string& message) {
-        Exec("INSERT INTO github_commit (sha, repo_full_name, author_login, author_name, "
-             "committer_date, message, html_url, change_id) VALUES (?, ?, ?, 'Some One', ?, ?, ?, ?)",
-             {sha, repo, login, date, message, "https://github.com/" + repo + "/commit/" + sha,
-              process::github::ChangeIdOf(message).empty()
-                  ? Value{Null{}}
-                  : Value{process::github::ChangeIdOf(message)}});
+        Exec(
+            "INSERT INTO github_commit (sha, repo_full_name, author_login, author_name, "
+            "committer_date, message, html_url, change_id) VALUES (?, ?, ?, 'Some One', ?, ?, ?, "
+            "?)",
+            {sha, repo, login, date, message, "https://github.com/" + repo + "/commit/" + sha,
+             process::github::ChangeIdOf(message).empty()
+                 ? Value{Null{}}
+                 : Value{process::github::ChangeIdOf(message)}});
     }
 
     std::vector<std::string> List(const store::ContributorAccounts& who, const std::string& start,
@@ -112,8 +116,7 @@ protected:
 TEST_P(ContributionTest, GerritChangeFollowsItsRow) {
     InsertChange("wm", 1, std::string("Alice"), "2024-03-01T10:00:00Z");
     EXPECT_EQ(Rows("gerrit", "change", "1"),
-              std::vector<std::string>{
-                  "alice 2024-03-01T10:00:00Z NEW Fix it mediawiki/core  11"});
+              std::vector<std::string>{"alice 2024-03-01T10:00:00Z NEW Fix it mediawiki/core  11"});
     Exec("UPDATE gerrit_change SET status = 'MERGED' WHERE number = 1");
     Exec("UPDATE gerrit_change SET subject = 'Fix it properly' WHERE number = 1");
     EXPECT_EQ(Rows("gerrit", "change", "1"),
@@ -145,8 +148,9 @@ TEST_P(ContributionTest, PhabricatorAuthorAndOwner) {
               (std::vector<std::string>{"PHID-USER-a 2024-02-01T00:00:00Z Open A task   10",
                                         "PHID-USER-b 2024-02-01T00:00:00Z Open A task   01"}));
     // Reassigned: the old owner's row goes.
-    Exec("UPDATE phabricator_task SET owner_phid = 'PHID-USER-c', status_name = 'Resolved' "
-         "WHERE id = 7");
+    Exec(
+        "UPDATE phabricator_task SET owner_phid = 'PHID-USER-c', status_name = 'Resolved' "
+        "WHERE id = 7");
     EXPECT_EQ(Rows("phabricator", "task", "7"),
               (std::vector<std::string>{"PHID-USER-a 2024-02-01T00:00:00Z Resolved A task   10",
                                         "PHID-USER-c 2024-02-01T00:00:00Z Resolved A task   01"}));
@@ -160,33 +164,40 @@ TEST_P(ContributionTest, PhabricatorAuthorAndOwner) {
 
 TEST_P(ContributionTest, GithubPullRequestsCountWhenMerged) {
     InsertRepo(10, "Wikimedia", "pywikibot");
-    Exec("INSERT INTO github_pull_request (id, number, state, title, user_login, base_repo_id, "
-         "html_url, created_at) VALUES (100, 1, 'open', 'Add feature', 'Carol', 10, "
-         "'https://github.com/Wikimedia/pywikibot/pull/1', '2024-01-01T00:00:00Z')");
+    Exec(
+        "INSERT INTO github_pull_request (id, number, state, title, user_login, base_repo_id, "
+        "html_url, created_at) VALUES (100, 1, 'open', 'Add feature', 'Carol', 10, "
+        "'https://github.com/Wikimedia/pywikibot/pull/1', '2024-01-01T00:00:00Z')");
     EXPECT_TRUE(Rows("github", "pull_request", "100").empty());
-    Exec("UPDATE github_pull_request SET state = 'closed', merged_at = '2024-01-05T00:00:00Z' "
-         "WHERE id = 100");
-    EXPECT_EQ(Rows("github", "pull_request", "100"),
-              std::vector<std::string>{
-                  "carol 2024-01-05T00:00:00Z merged Add feature Wikimedia/pywikibot wikimedia 11"});
+    Exec(
+        "UPDATE github_pull_request SET state = 'closed', merged_at = '2024-01-05T00:00:00Z' "
+        "WHERE id = 100");
+    EXPECT_EQ(
+        Rows("github", "pull_request", "100"),
+        std::vector<std::string>{
+            "carol 2024-01-05T00:00:00Z merged Add feature Wikimedia/pywikibot wikimedia 11"});
     // Closed unmerged pulls never count; neither do tombstoned ones.
-    Exec("INSERT INTO github_pull_request (id, number, state, title, user_login, base_repo_id, "
-         "closed_at) VALUES (101, 2, 'closed', 'Nope', 'carol', 10, '2024-01-06T00:00:00Z')");
+    Exec(
+        "INSERT INTO github_pull_request (id, number, state, title, user_login, base_repo_id, "
+        "closed_at) VALUES (101, 2, 'closed', 'Nope', 'carol', 10, '2024-01-06T00:00:00Z')");
     EXPECT_TRUE(Rows("github", "pull_request", "101").empty());
-    Exec("UPDATE github_pull_request SET deleted_at = '2024-02-01T00:00:00.000000Z' WHERE id = 100");
+    Exec(
+        "UPDATE github_pull_request SET deleted_at = '2024-02-01T00:00:00.000000Z' WHERE id = 100");
     EXPECT_TRUE(Rows("github", "pull_request", "100").empty());
 }
 
 TEST_P(ContributionTest, GithubIssuesButNotPullRequestIssues) {
     InsertRepo(10, "wikimedia", "pywikibot");
-    Exec("INSERT INTO github_issue (id, repo_id, number, state, title, user_login, "
-         "is_pull_request, created_at) VALUES (200, 10, 3, 'open', 'Bug', 'Dan', ?, "
-         "'2024-01-02T00:00:00Z')",
-         {false});
-    Exec("INSERT INTO github_issue (id, repo_id, number, state, title, user_login, "
-         "is_pull_request, created_at) VALUES (201, 10, 4, 'open', 'A pull', 'Dan', ?, "
-         "'2024-01-03T00:00:00Z')",
-         {true});
+    Exec(
+        "INSERT INTO github_issue (id, repo_id, number, state, title, user_login, "
+        "is_pull_request, created_at) VALUES (200, 10, 3, 'open', 'Bug', 'Dan', ?, "
+        "'2024-01-02T00:00:00Z')",
+        {false});
+    Exec(
+        "INSERT INTO github_issue (id, repo_id, number, state, title, user_login, "
+        "is_pull_request, created_at) VALUES (201, 10, 4, 'open', 'A pull', 'Dan', ?, "
+        "'2024-01-03T00:00:00Z')",
+        {true});
     EXPECT_EQ(Rows("github", "issue", "200"),
               std::vector<std::string>{
                   "dan 2024-01-02T00:00:00Z open Bug wikimedia/pywikibot wikimedia 10"});
@@ -232,8 +243,9 @@ TEST_P(ContributionTest, ListContributionsReadsOneWindow) {
     // The mirror of Gerrit change 6 (someone else's change): counted once, as Gerrit.
     InsertCommit("c3", "heavy", "2024-04-03T00:00:00Z", "wikimedia/core",
                  "Mirrored\n\nChange-Id: Ifeed");
-    Exec("INSERT INTO github_pull_request (id, number, title, user_login, base_repo_id, "
-         "merged_at) VALUES (100, 1, 'PR', 'heavy', 10, '2024-01-01T00:00:00Z')");
+    Exec(
+        "INSERT INTO github_pull_request (id, number, title, user_login, base_repo_id, "
+        "merged_at) VALUES (100, 1, 'PR', 'heavy', 10, '2024-01-01T00:00:00Z')");
 
     store::ContributorAccounts who;
     who.gerrit_instance = "wm";
@@ -260,8 +272,8 @@ TEST_P(ContributionTest, ListContributionsReadsOneWindow) {
                                         "github:commit:c3@2024-04-03T00:00:00Z"}));
     // Empty and inverted windows, and nobody.
     EXPECT_TRUE(List(who, "2024-04-01T00:00:00Z", "2024-04-01T00:00:00Z").empty());
-    EXPECT_TRUE(List(store::ContributorAccounts{}, "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z")
-                    .empty());
+    EXPECT_TRUE(
+        List(store::ContributorAccounts{}, "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z").empty());
     // A fractional start excludes the whole second before it.
     auto rows = store::ListContributions(tdb().conn(), who, T("2024-01-01T00:00:00Z") + 1ms,
                                          T("2024-02-01T00:00:00Z"));
@@ -270,10 +282,12 @@ TEST_P(ContributionTest, ListContributionsReadsOneWindow) {
 }
 
 TEST_P(ContributionTest, AccountLookups) {
-    Exec("INSERT INTO phabricator_user (instance, phid, username, real_name) VALUES "
-         "('phab', 'PHID-USER-h', 'Heavy', 'Heavy Person')");
-    Exec("INSERT INTO gerrit_account (instance, account_id, username, name) VALUES "
-         "('wm', 1, 'heavy', 'Heavy G')");
+    Exec(
+        "INSERT INTO phabricator_user (instance, phid, username, real_name) VALUES "
+        "('phab', 'PHID-USER-h', 'Heavy', 'Heavy Person')");
+    Exec(
+        "INSERT INTO gerrit_account (instance, account_id, username, name) VALUES "
+        "('wm', 1, 'heavy', 'Heavy G')");
     Exec("INSERT INTO github_user (id, login, name) VALUES (5, 'Heavy', 'Heavy H')");
     auto& c = tdb().conn();
     EXPECT_EQ(store::PhabricatorPhid(c, "phab", "heavy").value(), "PHID-USER-h");
@@ -302,9 +316,9 @@ TEST_P(ContributionTest, PushWebhookStoresCommits) {
               "Codertocat");
     EXPECT_EQ(tdb().Scalar("SELECT repo_full_name FROM github_commit WHERE sha = ?", {sha}),
               "Codertocat/Hello-World");
-    EXPECT_EQ(NormTime(tdb().Scalar("SELECT committer_date FROM github_commit WHERE sha = ?",
-                                    {sha})),
-              "2019-05-15T15:19:25Z");
+    EXPECT_EQ(
+        NormTime(tdb().Scalar("SELECT committer_date FROM github_commit WHERE sha = ?", {sha})),
+        "2019-05-15T15:19:25Z");
     EXPECT_TRUE(tdb().Scalar(
         "SELECT last_replicated_via_webhook_at FROM github_commit WHERE sha = ?", {sha}));
     EXPECT_EQ(Rows("github", "commit", sha),
@@ -315,9 +329,9 @@ TEST_P(ContributionTest, PushWebhookStoresCommits) {
     EXPECT_EQ(h.Deliver("push", "github/webhooks/push/payload.json", "push-2"), 202);
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM webhook_delivery WHERE status = 'processed'"), 2);
     // The same commit again (another branch): still one row.
-    EXPECT_EQ(h.Deliver("push", "github/webhooks/push/with-no-username-committer.payload.json",
-                        "push-3"),
-              202);
+    EXPECT_EQ(
+        h.Deliver("push", "github/webhooks/push/with-no-username-committer.payload.json", "push-3"),
+        202);
     EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM github_commit"), 1);
 }
 
@@ -416,15 +430,16 @@ TEST_P(CommitsCrawlTest, CrawlEqualsTheFakesCommits) {
     const Timestamp start = T("2024-01-02T00:00:00Z");
     const Timestamp end = T("2024-01-12T00:00:00Z");
     auto job = tasks::GithubContributorCrawl("Heavy", {"wikiorg", "heavy", "WikiOrg"}, start, end);
-    EXPECT_EQ(job.kind, "github.commits");
+    EXPECT_EQ(job.kind, "github.contributor");
     ASSERT_TRUE(job.unique_key);
     EXPECT_EQ(*job.unique_key,
-              "github.commits:heavy:heavy,wikiorg:2024-01-02T00:00:00Z..2024-01-12T00:00:00Z");
+              "github.contributor:heavy:heavy,wikiorg:2024-01-02T00:00:00Z..2024-01-12T00:00:00Z");
     queue::JobQueue q(tdb().conn(), clock_);
     auto inserted = q.Enqueue(job);
     ASSERT_TRUE(inserted);
     // A second request for the same person and window joins the first.
-    auto again = q.Enqueue(tasks::GithubContributorCrawl("heavy", {"heavy", "wikiorg"}, start, end));
+    auto again =
+        q.Enqueue(tasks::GithubContributorCrawl("heavy", {"heavy", "wikiorg"}, start, end));
     ASSERT_TRUE(again);
     EXPECT_FALSE(again->created);
     ASSERT_EQ(Run(inserted->id), "succeeded");
@@ -463,8 +478,8 @@ TEST_P(CommitsCrawlTest, CrawlEqualsTheFakesCommits) {
     std::set<std::string> want_org;
     for (const auto& sha : want) {
         auto repo = tdb().Scalar("SELECT repo_full_name FROM github_commit WHERE sha = ?", {sha});
-        auto date = NormTime(
-            tdb().Scalar("SELECT committer_date FROM github_commit WHERE sha = ?", {sha}));
+        auto date =
+            NormTime(tdb().Scalar("SELECT committer_date FROM github_commit WHERE sha = ?", {sha}));
         if (repo && repo->rfind("WikiOrg/", 0) == 0 && date < "2024-01-12T00:00:00Z") {
             want_org.insert(sha);
         }

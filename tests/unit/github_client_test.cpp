@@ -642,6 +642,65 @@ TEST_F(GithubClientTest, RetryAfterSetsRetryAt) {
     EXPECT_EQ(res.error().retry_at, t0 + seconds(30 + 120));
 }
 
+// The search API has its own budget (30 a minute): running out of it, or a secondary limit on a
+// search, is a wait for the searches that never marks the core budget exhausted.
+TEST_F(GithubClientTest, SearchRateLimitsLeaveTheCoreBudgetAlone) {
+    auto client = Make({kA});
+    book.Observe(TokenId(kA), "core", 5000, 4000, t0 + minutes(30));
+    auto search_headers = [&](int remaining, Timestamp reset, bool with_resource = true) {
+        std::vector<std::pair<std::string, std::string>> h = {
+            {"x-ratelimit-limit", "30"},
+            {"x-ratelimit-remaining", std::to_string(remaining)},
+            {"x-ratelimit-reset", std::to_string(Epoch(reset))},
+            {"x-ratelimit-used", std::to_string(30 - remaining)}};
+        if (with_resource) h.emplace_back("x-ratelimit-resource", "search");
+        return h;
+    };
+    http.Push(Resp(403, R"({"message":"API rate limit exceeded for user ID 1."})",
+                   search_headers(0, t0 + minutes(1))));
+    auto res = client->Get("/search/issues?q=is:pr+author:heavy");
+    ASSERT_FALSE(res);
+    EXPECT_EQ(res.error().code, ErrorCode::kRateLimited);
+    EXPECT_EQ(res.error().retry_at, t0 + minutes(1));
+    EXPECT_EQ(book.Get(TokenId(kA), "search")->remaining, 0);
+    EXPECT_EQ(book.Get(TokenId(kA), "core")->remaining, 4000);
+
+    // Core requests go on with the same token; searches wait for the reset without a request.
+    http.Push(Resp(200, "{}", RateHeaders(3999, t0 + minutes(30))));
+    ASSERT_TRUE(client->Get("/repos/o/r/pulls/1"));
+    EXPECT_EQ(LastToken(), kA);
+    const size_t sent = http.count();
+    res = client->Get("https://api.github.com/search/issues?q=is:pr&page=2");
+    ASSERT_FALSE(res);
+    EXPECT_EQ(res.error().code, ErrorCode::kRateLimited);
+    EXPECT_EQ(res.error().retry_at, t0 + minutes(1));
+    EXPECT_EQ(http.count(), sent);
+
+    // After the reset: a secondary limit on a search (Retry-After) is a wait as well.
+    clock.Advance(minutes(1));
+    http.Push(Resp(403, R"({"message":"You have exceeded a secondary rate limit."})", [&] {
+        auto h = search_headers(25, t0 + minutes(2));
+        h.emplace_back("Retry-After", "20");
+        return h;
+    }()));
+    res = client->Get("/search/issues?q=is:issue");
+    ASSERT_FALSE(res);
+    EXPECT_EQ(res.error().code, ErrorCode::kRateLimited);
+    EXPECT_EQ(res.error().retry_at, t0 + minutes(1) + seconds(20));
+    EXPECT_EQ(book.Get(TokenId(kA), "search")->remaining, 25);
+    EXPECT_EQ(book.Get(TokenId(kA), "core")->remaining, 3999);
+
+    // Without x-ratelimit-resource, the path names the budget.
+    auto other = Make({kB});
+    http.Push(Resp(403, R"({"message":"API rate limit exceeded"})",
+                   search_headers(0, t0 + minutes(2), false)));
+    res = other->Get("/search/issues?q=x");
+    ASSERT_FALSE(res);
+    EXPECT_EQ(res.error().code, ErrorCode::kRateLimited);
+    EXPECT_EQ(book.Get(TokenId(kB), "search")->remaining, 0);
+    EXPECT_FALSE(book.Get(TokenId(kB), "core"));
+}
+
 TEST_F(GithubClientTest, SecondaryLimitBacksOffAtLeastAMinuteAndGrows) {
     auto client = Make({kA});
     const std::string secondary =

@@ -4,11 +4,14 @@
 //   GET    /_fake/stats            DELETE /_fake/stats (reset)
 //   GET    /_fake/faults           POST /_fake/faults {kind,status,retry_after,delay_ms,
 //                                                      path_prefix,count}    DELETE (clear)
-//   GET    /_fake/budgets/{token}  PUT /_fake/budgets/{token} {limit,remaining,reset}
+//   GET    /_fake/budgets/{token}[?resource=search]
+//   PUT    /_fake/budgets/{token}  {limit,remaining,reset,resource}   (resource: core, search)
+//   POST   /_fake/search/incomplete {count}      (the next searches answer incomplete_results)
 //   PUT    /_fake/tokens/{token}   {login}        (the user GET /user answers for the token)
 //   POST   /_fake/generate         {owner,name,pulls,issues,labels,milestones,hooks,
 //                                   comments_per_item,files_per_pull,reviews_per_pull,
-//                                   closed_percent,seed}
+//                                   closed_percent,seed,commits,commit_authors,organization,
+//                                   item_authors,merged_percent,start,spacing_seconds}
 //   POST   /_fake/fixtures         {dir}
 //   GET|PATCH|DELETE /_fake/repos/{owner}/{repo}/{kind}/{key}   PATCH body {patch,at}
 //   POST   /_fake/repos/{owner}/{repo}/{kind}  {fields,at,parent}
@@ -233,12 +236,12 @@ std::string FaultMessage(int status) {
     }
 }
 
-json BudgetJson(const RateBudget& b) {
+json BudgetJson(const RateBudget& b, const std::string& resource = "core") {
     return {{"limit", b.limit},
             {"remaining", b.remaining},
             {"used", b.used()},
             {"reset", b.reset_epoch},
-            {"resource", "core"}};
+            {"resource", resource}};
 }
 
 std::string ReadWholeFile(const std::filesystem::path& p) {
@@ -491,8 +494,8 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
         std::string key = Lower(login);
         auto it = users_.find(key);
         if (it == users_.end()) {
-            json full = obj::FullUser(obj::SimpleUser(login, NextId("user"), organization),
-                                      start_time);
+            json full =
+                obj::FullUser(obj::SimpleUser(login, NextId("user"), organization), start_time);
             if (organization) full["type"] = "Organization";
             user_order_.push_back(key);
             it = users_.emplace(key, std::move(full)).first;
@@ -502,6 +505,8 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
     const json owner_user = ensure_user(owner, o.organization);
     std::vector<json> devs;
     for (const char* d : kDevelopers) devs.push_back(ensure_user(d));
+    std::vector<json> item_authors;
+    for (const auto& a : o.item_authors) item_authors.push_back(ensure_user(a));
 
     auto repo = std::make_unique<Repo>();
     GeneratedRepo out;
@@ -564,6 +569,8 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
         s.body = "Generated " + std::string(pull ? "pull request" : "issue") + " " +
                  std::to_string(n) + " of " + owner + "/" + name + ".";
         s.user = devs[rng.Below(devs.size())];
+        if (!item_authors.empty())
+            s.user = item_authors[static_cast<size_t>(n - 1) % item_authors.size()];
         s.state = closed ? "closed" : "open";
         s.created_at = Time(created);
         s.updated_at = Time(updated);
@@ -596,7 +603,9 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
             e.head_sha = rng.Hex(40);
             e.base_sha = rng.Hex(40);
             e.merge_commit_sha = rng.Hex(40);
-            const bool merged = closed && rng.Below(4) < 3;
+            const bool merged =
+                closed && (o.merged_percent ? static_cast<int>(rng.Below(100)) < *o.merged_percent
+                                            : rng.Below(4) < 3);
             if (merged) e.merged_at = s.closed_at;
             e.draft = !closed && rng.Below(10) == 0;
             e.commits = 1 + static_cast<int>(rng.Below(5));
@@ -655,9 +664,8 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
         std::string message = std::string(kVerbs[rng.Below(Count(kVerbs))]) + " part " +
                               std::to_string(i + 1) + " of " + name + "\n\nGenerated commit.";
         if (i % 3 == 0) message += "\n\nChange-Id: I" + rng.Hex(40);
-        json person = {{"name", "Developer " + login},
-                       {"email", login + "@example.org"},
-                       {"date", at}};
+        json person = {
+            {"name", "Developer " + login}, {"email", login + "@example.org"}, {"date", at}};
         repo->commits.push_back(
             {{"sha", sha},
              {"node_id", obj::NodeId("Commit", out.id * 100000 + i)},
@@ -1050,31 +1058,44 @@ Result<json> FakeGithub::AddItem(const std::string& owner, const std::string& re
 
 namespace {
 
-// Starts a new hour when the reset time has passed.
-void Refresh(RateBudget& b, long long now) {
+// The rate-limit window of a resource, in seconds: an hour, a minute for the search API.
+long long WindowOf(const std::string& resource) { return resource == "search" ? 60 : 3600; }
+
+// Starts a new window when the reset time has passed.
+void Refresh(RateBudget& b, long long now, const std::string& resource) {
     if (now >= b.reset_epoch) {
         b.remaining = b.limit;
-        b.reset_epoch = now + 3600;
+        b.reset_epoch = now + WindowOf(resource);
     }
 }
 
 }  // namespace
 
 void FakeGithub::SetBudget(const std::string& token, int limit, int remaining,
-                           long long reset_epoch) {
+                           long long reset_epoch, const std::string& resource) {
     std::lock_guard lock(state_mu_);
-    budgets_[token.empty() ? "anonymous" : token] = RateBudget{limit, remaining, reset_epoch};
+    budgets_[resource][token.empty() ? "anonymous" : token] =
+        RateBudget{limit, remaining, reset_epoch};
 }
 
-RateBudget FakeGithub::Budget(const std::string& token) const {
+RateBudget FakeGithub::Budget(const std::string& token, const std::string& resource) const {
     std::lock_guard lock(state_mu_);
-    auto it = budgets_.find(token.empty() ? "anonymous" : token);
-    if (it != budgets_.end()) return it->second;
-    int limit =
-        token.empty() || token == "anonymous" ? options_.anonymous_limit : options_.default_limit;
+    if (auto r = budgets_.find(resource); r != budgets_.end()) {
+        auto it = r->second.find(token.empty() ? "anonymous" : token);
+        if (it != r->second.end()) return it->second;
+    }
+    const bool anonymous = token.empty() || token == "anonymous";
+    int limit = resource == "search"
+                    ? (anonymous ? options_.anonymous_search_limit : options_.search_limit)
+                    : (anonymous ? options_.anonymous_limit : options_.default_limit);
     long long now =
         std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
-    return RateBudget{limit, limit, now + 3600};
+    return RateBudget{limit, limit, now + WindowOf(resource)};
+}
+
+void FakeGithub::SetIncompleteSearches(int count) {
+    std::lock_guard lock(state_mu_);
+    incomplete_searches_ = std::max(0, count);
 }
 
 void FakeGithub::AddFault(Fault fault) { pipeline_.AddFault(std::move(fault)); }
@@ -1119,21 +1140,31 @@ http::Response FakeGithub::HandleControl(http::Request& req) {
 http::Response FakeGithub::HandleApi(http::Request& req) {
     const std::string token = TokenOf(req);
     const std::string key = BudgetKey(token);
+    // The search API has its own budget, per minute, and answers without ETags.
+    const bool search = StartsWith(req.path, "/search/");
+    const std::string resource = search ? "search" : "core";
     const long long now =
         std::chrono::duration_cast<std::chrono::seconds>(Now().time_since_epoch()).count();
     std::optional<Fault> fault = pipeline_.Match(req.path, LoggedUrl(req));
     RateBudget budget;
     long long seq = 0;
+    auto budget_of = [&](const std::string& res) -> RateBudget& {  // callers hold state_mu_
+        auto& by_token = budgets_[res];
+        auto b = by_token.find(key);
+        if (b == by_token.end()) {
+            int limit =
+                res == "search"
+                    ? (token.empty() ? options_.anonymous_search_limit : options_.search_limit)
+                    : (token.empty() ? options_.anonymous_limit : options_.default_limit);
+            b = by_token.emplace(key, RateBudget{limit, limit, now + WindowOf(res)}).first;
+        }
+        Refresh(b->second, now, res);
+        return b->second;
+    };
     {
         std::lock_guard lock(state_mu_);
         seq = ++request_seq_;
-        auto b = budgets_.find(key);
-        if (b == budgets_.end()) {
-            int limit = token.empty() ? options_.anonymous_limit : options_.default_limit;
-            b = budgets_.emplace(key, RateBudget{limit, limit, now + 3600}).first;
-        }
-        Refresh(b->second, now);
-        budget = b->second;
+        budget = budget_of(resource);
     }
 
     auto add_common = [&](http::Response& r, const RateBudget& b) {
@@ -1142,7 +1173,7 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
         r.headers.emplace_back("x-ratelimit-remaining", std::to_string(b.remaining));
         r.headers.emplace_back("x-ratelimit-used", std::to_string(b.used()));
         r.headers.emplace_back("x-ratelimit-reset", std::to_string(b.reset_epoch));
-        r.headers.emplace_back("x-ratelimit-resource", "core");
+        r.headers.emplace_back("x-ratelimit-resource", resource);
         r.headers.emplace_back("x-github-api-version-selected", "2022-11-28");
         r.headers.emplace_back("x-github-media-type", "github.v3; format=json");
         r.headers.emplace_back("x-github-request-id", "FAKE:" + std::to_string(seq));
@@ -1203,12 +1234,19 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
     http::Response res;
     if (req.path == "/rate_limit") {
         // Always answered and never charged, as on GitHub.
+        RateBudget search_budget;
+        {
+            std::lock_guard lock(state_mu_);
+            search_budget = budget_of("search");
+        }
         json core = BudgetJson(budget);
-        res = JsonResponse(200, {{"resources", {{"core", core}}}, {"rate", core}});
+        res = JsonResponse(
+            200, {{"resources", {{"core", core}, {"search", BudgetJson(search_budget, "search")}}},
+                  {"rate", core}});
         add_common(res, budget);
         return res;
     }
-    const auto inm = req.Header("If-None-Match");
+    const auto inm = search ? std::nullopt : req.Header("If-None-Match");
     if (budget.remaining <= 0 && !inm) {
         pipeline_.CountRateLimited();
         return rate_limited(budget);
@@ -1220,7 +1258,10 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
     if ((res.status == 404 || res.status == 405) && StartsWith(res.body, "{\"error\"")) {
         res = NotFound();
     }
-    if (res.status == 200) {
+    if (res.status == 200 && search) {
+        res.headers.emplace_back("Cache-Control", "no-cache");
+        res.headers.emplace_back("Vary", "Accept, Authorization, Cookie, X-GitHub-OTP");
+    } else if (res.status == 200) {
         std::string etag = "\"" + HmacSha256Hex("forgedb-fake-forge", res.body) + "\"";
         if (inm && IfNoneMatchHits(*inm, etag)) {
             pipeline_.CountNotModified();
@@ -1242,8 +1283,7 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
     }
     {
         std::lock_guard lock(state_mu_);
-        RateBudget& b = budgets_[key];
-        Refresh(b, now);
+        RateBudget& b = budget_of(resource);
         if (b.remaining <= 0) {
             pipeline_.CountRateLimited();
             return rate_limited(b);
@@ -1350,6 +1390,162 @@ std::optional<std::string> Since(const http::Request& req, bool& invalid) {
     return FormatForgeTime(std::chrono::time_point_cast<std::chrono::seconds>(*t));
 }
 
+// ---- Search (GET /search/issues): the subset of GitHub's query grammar that forgedb uses.
+
+// An inclusive time range of a search qualifier; an open end is nullopt.
+struct TimeRange {
+    std::optional<Timestamp> from;
+    std::optional<Timestamp> to;
+    bool Contains(const json& value) const {
+        if (!value.is_string()) return false;
+        auto t = ParseTimestamp(value.get_ref<const std::string&>());
+        return t && (!from || *t >= *from) && (!to || *t <= *to);
+    }
+};
+
+// One bound of a range: "*" (open), "YYYY-MM-DD" (the whole day: its first second, or with
+// `upper` its last) or an ISO 8601 time (whole seconds). False when it is none of these.
+bool ParseBound(std::string_view text, bool upper, std::optional<Timestamp>& out) {
+    out.reset();
+    if (text == "*") return true;
+    if (text.size() == 10 && text[4] == '-' && text[7] == '-') {
+        auto day = ParseTimestamp(std::string(text) + "T00:00:00Z");
+        if (!day) return false;
+        out = upper ? *day + std::chrono::hours(24) - std::chrono::seconds(1) : *day;
+        return true;
+    }
+    auto t = ParseTimestamp(text);
+    if (!t) return false;
+    out = std::chrono::floor<std::chrono::seconds>(*t);
+    return true;
+}
+
+// "A..B", ">=A", ">A", "<=A", "<A" or "A".
+std::optional<TimeRange> ParseRange(std::string_view v) {
+    TimeRange r;
+    const auto second = std::chrono::seconds(1);
+    bool ok = false;
+    if (size_t dots = v.find(".."); dots != std::string_view::npos) {
+        ok = ParseBound(v.substr(0, dots), false, r.from) &&
+             ParseBound(v.substr(dots + 2), true, r.to);
+    } else if (StartsWith(v, ">=")) {
+        ok = ParseBound(v.substr(2), false, r.from) && r.from;
+    } else if (StartsWith(v, "<=")) {
+        ok = ParseBound(v.substr(2), true, r.to) && r.to;
+    } else if (StartsWith(v, ">")) {
+        ok = ParseBound(v.substr(1), true, r.from) && r.from;
+        if (ok) *r.from += second;
+    } else if (StartsWith(v, "<")) {
+        ok = ParseBound(v.substr(1), false, r.to) && r.to;
+        if (ok) *r.to -= second;
+    } else {
+        ok = ParseBound(v, false, r.from) && ParseBound(v, true, r.to) && r.from;
+    }
+    if (!ok) return std::nullopt;
+    return r;
+}
+
+struct SearchQuery {
+    std::optional<bool> pulls;                // is:pr (true) or is:issue (false)
+    bool merged = false;                      // is:merged
+    bool unmerged = false;                    // is:unmerged
+    std::optional<std::string> state;         // is:open, is:closed, state:...
+    std::vector<std::string> authors;         // author:, lower-case (any of them)
+    std::vector<std::string> owners;          // org: and user:, lower-case (any of them)
+    std::vector<std::string> repos;           // repo:OWNER/NAME, lower-case (any of them)
+    std::map<std::string, TimeRange> ranges;  // created_at, merged_at, updated_at, closed_at
+    std::vector<std::string> words;           // other terms: in the title or the body
+};
+
+// Terms are separated by spaces or by '+' (a space in a URL query; the server does not decode
+// it), except a '+' between digits, which is a time zone ("...T10:00:00+02:00"). Unknown
+// qualifiers are taken as words, as GitHub does.
+Result<SearchQuery> ParseSearchQuery(std::string_view text) {
+    SearchQuery q;
+    std::string spaced(text);
+    for (size_t i = 0; i < spaced.size(); ++i) {
+        auto digit = [&](size_t k) {
+            return k < spaced.size() && std::isdigit(static_cast<unsigned char>(spaced[k]));
+        };
+        if (spaced[i] == '+' && !(i > 0 && digit(i - 1) && digit(i + 1))) spaced[i] = ' ';
+    }
+    std::stringstream ss{spaced};
+    for (std::string term; ss >> term;) {
+        size_t colon = term.find(':');
+        std::string key = colon == std::string::npos ? "" : Lower(term.substr(0, colon));
+        std::string value = colon == std::string::npos ? "" : term.substr(colon + 1);
+        std::string lvalue = Lower(value);
+        static const std::map<std::string, std::string> kRanges = {{"created", "created_at"},
+                                                                   {"merged", "merged_at"},
+                                                                   {"updated", "updated_at"},
+                                                                   {"closed", "closed_at"}};
+        if ((key == "is" || key == "type") && (lvalue == "pr" || lvalue == "pull-request")) {
+            q.pulls = true;
+        } else if ((key == "is" || key == "type") && lvalue == "issue") {
+            q.pulls = false;
+        } else if (key == "is" && lvalue == "merged") {
+            q.merged = true;
+        } else if (key == "is" && lvalue == "unmerged") {
+            q.unmerged = true;
+        } else if ((key == "is" || key == "state") && (lvalue == "open" || lvalue == "closed")) {
+            q.state = lvalue;
+        } else if (key == "author" && !value.empty()) {
+            q.authors.push_back(lvalue);
+        } else if ((key == "org" || key == "user") && !value.empty()) {
+            q.owners.push_back(lvalue);
+        } else if (key == "repo" && value.find('/') != std::string::npos) {
+            q.repos.push_back(lvalue);
+        } else if (auto r = kRanges.find(key); r != kRanges.end()) {
+            auto range = ParseRange(value);
+            if (!range) {
+                return Unexpected(ErrorCode::kInvalid, "Invalid date range in '" + term +
+                                                           "' (use YYYY-MM-DD or ISO "
+                                                           "8601 times, A..B, >=A, <A)");
+            }
+            q.ranges[r->second] = *range;
+        } else {
+            q.words.push_back(Lower(term));
+        }
+    }
+    return q;
+}
+
+bool Matches(const SearchQuery& q, const json& o, bool is_pull) {
+    if (q.pulls && *q.pulls != is_pull) return false;
+    const bool merged = is_pull && o.contains("merged_at") && !o["merged_at"].is_null();
+    if (q.merged && !merged) return false;
+    if (q.unmerged && (!is_pull || merged)) return false;
+    if (q.state && StringField(o, "state") != *q.state) return false;
+    if (!q.authors.empty()) {
+        auto user = o.find("user");
+        std::string login =
+            user != o.end() && user->is_object() ? Lower(user->value("login", "")) : "";
+        if (std::find(q.authors.begin(), q.authors.end(), login) == q.authors.end()) return false;
+    }
+    for (const auto& [field, range] : q.ranges) {
+        auto v = o.find(field);
+        if (v == o.end() || !range.Contains(*v)) return false;
+    }
+    for (const auto& word : q.words) {
+        if (Lower(StringField(o, "title")).find(word) == std::string::npos &&
+            Lower(StringField(o, "body")).find(word) == std::string::npos) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// GitHub's 422 for a search query it refuses.
+http::Response SearchInvalid(std::string_view message, std::string_view code = "invalid") {
+    json body = obj::ErrorBody(422, "Validation Failed",
+                               "https://docs.github.com/rest/search/search#search-issues-and-"
+                               "pull-requests");
+    json error = {{"resource", "Search"}, {"field", "q"}, {"code", code}};
+    if (!message.empty()) error["message"] = message;
+    body["errors"] = json::array({error});
+    return JsonResponse(422, body);
+}
+
 }  // namespace
 
 void FakeGithub::AddApiRoutes() {
@@ -1424,6 +1620,9 @@ void FakeGithub::AddApiRoutes() {
                   }
                   return repos_of(r, login);
               }});
+
+    // Search.
+    api_.Add({"GET", "/search/issues", [this](const http::Request& r) { return SearchIssues(r); }});
 
     // Repository.
     api_.Add({"GET", R, [=](const http::Request& r) {
@@ -1649,6 +1848,109 @@ void FakeGithub::AddApiRoutes() {
               }});
 }
 
+// GitHub answers at most this many results of one search; total_count still counts them all.
+constexpr long long kSearchResultCap = 1000;
+
+http::Response FakeGithub::SearchIssues(const http::Request& req) {
+    auto text = req.Query("q");
+    if (!text || text->find_first_not_of(' ') == std::string_view::npos) {
+        return SearchInvalid("", "missing");
+    }
+    auto q = ParseSearchQuery(*text);
+    if (!q) return SearchInvalid(q.error().message);
+    const char* kHidden =
+        "The listed users and repositories cannot be searched either because the resources do "
+        "not exist or you do not have permission to view them.";
+    for (const auto& owner : q->owners) {
+        if (!users_.count(owner)) return SearchInvalid(kHidden);
+    }
+    for (const auto& repo : q->repos) {
+        if (!repos_.count(repo)) return SearchInvalid(kHidden);
+    }
+    std::string sort(req.Query("sort").value_or(""));
+    std::string order(req.Query("order").value_or("desc"));
+    static const std::map<std::string, std::string> kSortKeys = {
+        {"", "created_at"},  // best match; the fake approximates it by creation
+        {"created", "created_at"},
+        {"updated", "updated_at"},
+        {"comments", "comments"}};
+    auto sort_key = kSortKeys.find(sort);
+    if (sort_key == kSortKeys.end() || (order != "asc" && order != "desc")) {
+        return JsonResponse(422, obj::ErrorBody(422, "Validation Failed", kDocs));
+    }
+
+    struct Hit {
+        const Repo* repo;
+        const Numbered* item;
+    };
+    std::vector<Hit> hits;
+    for (const auto& [key, repo] : repos_) {
+        if (!q->owners.empty() &&
+            std::find(q->owners.begin(), q->owners.end(), repo->owner_login) == q->owners.end()) {
+            continue;
+        }
+        if (!q->repos.empty() &&
+            std::find(q->repos.begin(), q->repos.end(), key) == q->repos.end()) {
+            continue;
+        }
+        for (const auto& [number, n] : repo->items) {
+            if (Matches(*q, n.obj, n.is_pull)) hits.push_back({repo.get(), &n});
+        }
+    }
+    SortBy(hits, sort_key->second, order == "desc",
+           [](const Hit& h) -> const json& { return h.item->obj; });
+
+    const Paging p = ReadPaging(req);
+    const long long total = static_cast<long long>(hits.size());
+    const long long reachable = std::min(total, kSearchResultCap);
+    const long long first = (p.page - 1) * p.per_page;
+    if (first >= kSearchResultCap) {
+        return JsonResponse(422,
+                            obj::ErrorBody(422, "Only the first 1000 search results are available",
+                                           "https://docs.github.com/v3/search/"));
+    }
+    long long end = std::max(first, std::min(reachable, first + p.per_page));
+    bool incomplete = false;
+    {
+        std::lock_guard lock(state_mu_);
+        if (incomplete_searches_ > 0) {
+            --incomplete_searches_;
+            incomplete = true;
+        }
+    }
+    if (incomplete && end > first) end = first + (end - first) / 2;
+    std::string body = "{\"total_count\":" + std::to_string(total) +
+                       ",\"incomplete_results\":" + (incomplete ? "true" : "false") +
+                       ",\"items\":[";
+    for (long long i = first; i < end; ++i) {
+        const Hit& h = hits[static_cast<size_t>(i)];
+        json item = h.repo->RenderIssue(*h.item);
+        item["score"] = 1.0;
+        if (i > first) body += ',';
+        body += Dump(item);
+    }
+    body += "]}";
+    http::Response res = http::Response::Json(200, std::move(body));
+    const long long last = std::max<long long>(1, (reachable + p.per_page - 1) / p.per_page);
+    if (last > 1 || p.page > 1) {
+        auto link = [&](long long page, const char* rel) {
+            return "<" + base_url() + req.path + "?" + QueryString(req.query, page) + ">; rel=\"" +
+                   rel + "\"";
+        };
+        std::vector<std::string> links;
+        if (p.page > 1) links.push_back(link(std::min(p.page - 1, last), "prev"));
+        if (p.page < last) {
+            links.push_back(link(p.page + 1, "next"));
+            links.push_back(link(last, "last"));
+        }
+        if (p.page > 1) links.push_back(link(1, "first"));
+        std::string header;
+        for (const auto& l : links) header += (header.empty() ? "" : ", ") + l;
+        res.headers.emplace_back("Link", header);
+    }
+    return res;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Control API
 
@@ -1681,17 +1983,32 @@ void FakeGithub::AddControlRoutes() {
                       return JsonResponse(200, {{"ok", true}});
                   }});
     pipeline_.AddRoutes(control_, {.json = JsonResponse});
-    control_.Add({"GET", "/_fake/budgets/{token}", [this](const http::Request& r) {
-                      return JsonResponse(200, BudgetJson(Budget(r.params.at("token"))));
+    auto resource_ok = [](const std::string& resource) {
+        return resource == "core" || resource == "search";
+    };
+    control_.Add({"GET", "/_fake/budgets/{token}", [=, this](const http::Request& r) {
+                      std::string resource(r.Query("resource").value_or("core"));
+                      if (!resource_ok(resource)) return bad("resource: core or search");
+                      return JsonResponse(
+                          200, BudgetJson(Budget(r.params.at("token"), resource), resource));
                   }});
     control_.Add({"PUT", "/_fake/budgets/{token}", [=, this](const http::Request& r) {
                       auto j = body_of(r);
                       if (!j) return bad("body must be a JSON object");
-                      RateBudget cur = Budget(r.params.at("token"));
-                      SetBudget(r.params.at("token"), j->value("limit", cur.limit),
+                      std::string resource = j->value("resource", "core");
+                      if (!resource_ok(resource)) return bad("resource: core or search");
+                      const std::string& token = r.params.at("token");
+                      RateBudget cur = Budget(token, resource);
+                      SetBudget(token, j->value("limit", cur.limit),
                                 j->value("remaining", cur.remaining),
-                                j->value("reset", cur.reset_epoch));
-                      return JsonResponse(200, BudgetJson(Budget(r.params.at("token"))));
+                                j->value("reset", cur.reset_epoch), resource);
+                      return JsonResponse(200, BudgetJson(Budget(token, resource), resource));
+                  }});
+    control_.Add({"POST", "/_fake/search/incomplete", [=, this](const http::Request& r) {
+                      auto j = body_of(r);
+                      if (!j) return bad("expected {\"count\": N}");
+                      SetIncompleteSearches(j->value("count", 1));
+                      return JsonResponse(200, {{"ok", true}});
                   }});
     control_.Add({"PUT", "/_fake/tokens/{token}", [=, this](const http::Request& r) {
                       auto j = body_of(r);
@@ -1718,6 +2035,17 @@ void FakeGithub::AddControlRoutes() {
                       o.commits = j->value("commits", o.commits);
                       o.commit_authors = j->value("commit_authors", o.commit_authors);
                       o.organization = j->value("organization", o.organization);
+                      o.item_authors = j->value("item_authors", o.item_authors);
+                      if (j->contains("merged_percent")) {
+                          o.merged_percent = j->value("merged_percent", 75);
+                      }
+                      if (j->contains("start")) {
+                          auto start = ParseTimestamp(j->value("start", ""));
+                          if (!start) return bad("bad \"start\"");
+                          o.start = *start;
+                      }
+                      o.spacing = std::chrono::seconds(
+                          j->value("spacing_seconds", static_cast<long long>(o.spacing.count())));
                       auto g = Generate(j->value("owner", ""), j->value("name", ""), o);
                       return JsonResponse(200, {{"owner", g.owner},
                                                 {"name", g.name},

@@ -6,10 +6,12 @@
 // bodies GitHub sends, and serves them over forgedb::http on loopback the way GitHub does:
 // pagination with Link headers, state/sort/direction/since filters, strong ETags with 304 answers
 // to If-None-Match (free of charge, Link header kept), per-token primary rate limits with the
-// x-ratelimit-* headers, and GitHub's error bodies. Tests can inject faults (5xx, secondary rate
-// limits, 429, slow answers, truncated bodies, dropped connections), change the data while serving,
-// and read request statistics. Everything is also reachable over a small JSON control API under
-// /_fake/ (see fake_github.cpp).
+// x-ratelimit-* headers (the search API with its own budget per minute), GET /search/issues with
+// a subset of GitHub's query grammar and its 1,000-result cap, and GitHub's error bodies. Tests
+// can inject faults (5xx, secondary rate limits, 429, slow answers, truncated or malformed
+// bodies, dropped connections), change the data while serving, and read request statistics.
+// Everything is also reachable over a small JSON control API under /_fake/ (see
+// fake_github.cpp).
 //
 // Thread-safety: every public member but Start() and Stop() (which belong to the owner) may be
 // called from any thread, also while serving. The data sits behind a reader/writer lock, budgets
@@ -45,6 +47,9 @@ struct FakeGithubOptions {
     // (GitHub: 5,000 and 60 an hour). SetBudget() overrides both per token.
     int default_limit = 5000;
     int anonymous_limit = 60;
+    // The same for the search API (GET /search/...), per minute (GitHub: 30 and 10 a minute).
+    int search_limit = 30;
+    int anonymous_search_limit = 10;
     // Source of "now" for budget resets; nullptr = the system clock. Must outlive the fake.
     const Clock* clock = nullptr;
     // Size of the request log kept by Stats() (older URLs are dropped).
@@ -73,6 +78,11 @@ struct GenerateOptions {
     std::vector<std::string> commit_authors;
     // The owner is an organization (GET /orgs/{owner}/repos answers for it).
     bool organization = false;
+    // Authors of the pulls and issues, in turn by number (empty: the generated developers, at
+    // random).
+    std::vector<std::string> item_authors;
+    // Share of the closed pulls that are merged (merged_at = closed_at); unset: 3 of 4.
+    std::optional<int> merged_percent;
 };
 
 struct GeneratedRepo {
@@ -155,10 +165,16 @@ public:
 
     // ---- rate limits, faults, statistics ----
 
-    // Budget of `token` ("anonymous" for requests without one). When the reset time has passed,
-    // the next request starts a new hour with `limit` requests.
-    void SetBudget(const std::string& token, int limit, int remaining, long long reset_epoch);
-    RateBudget Budget(const std::string& token) const;
+    // Budget of `token` ("anonymous" for requests without one) for `resource`: "core" (every
+    // path but the search API) or "search" (GET /search/...). When the reset time has passed, the
+    // next request starts a new window (core: an hour, search: a minute) with `limit` requests.
+    void SetBudget(const std::string& token, int limit, int remaining, long long reset_epoch,
+                   const std::string& resource = "core");
+    RateBudget Budget(const std::string& token, const std::string& resource = "core") const;
+
+    // The next `count` answers of GET /search/issues report incomplete_results (and leave out
+    // the second half of their page's items), as GitHub does when a search times out.
+    void SetIncompleteSearches(int count);
 
     void AddFault(Fault fault);
     void ClearFaults();
@@ -184,6 +200,8 @@ public:
 
 private:
     http::Response HandleApi(http::Request& req);
+    // GET /search/issues; called under a shared lock of data_mu_.
+    http::Response SearchIssues(const http::Request& req);
     http::Response HandleControl(http::Request& req);
     void AddApiRoutes();
     void AddControlRoutes();
@@ -204,8 +222,9 @@ private:
     std::map<std::string, long long> id_counters_;
 
     mutable std::mutex state_mu_;
-    std::map<std::string, std::string> token_users_;  // token -> lower-case login
-    std::map<std::string, RateBudget> budgets_;
+    std::map<std::string, std::string> token_users_;                    // token -> lower-case login
+    std::map<std::string, std::map<std::string, RateBudget>> budgets_;  // by resource, token
+    int incomplete_searches_ = 0;
     long long request_seq_ = 0;
     FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 

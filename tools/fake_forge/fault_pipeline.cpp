@@ -25,14 +25,16 @@ const char* FaultKindName(FaultKind kind) {
             return "truncated_body";
         case FaultKind::kDropConnection:
             return "drop_connection";
+        case FaultKind::kMalformedBody:
+            return "malformed_body";
     }
     return "?";
 }
 
 std::optional<FaultKind> ParseFaultKind(std::string_view name) {
-    for (FaultKind k :
-         {FaultKind::kStatus, FaultKind::kSecondaryRateLimit, FaultKind::kTooManyRequests,
-          FaultKind::kSlow, FaultKind::kTruncatedBody, FaultKind::kDropConnection}) {
+    for (FaultKind k : {FaultKind::kStatus, FaultKind::kSecondaryRateLimit,
+                        FaultKind::kTooManyRequests, FaultKind::kSlow, FaultKind::kTruncatedBody,
+                        FaultKind::kDropConnection, FaultKind::kMalformedBody}) {
         if (name == FaultKindName(k)) return k;
     }
     return std::nullopt;
@@ -159,6 +161,13 @@ std::optional<http::Response> FaultPipeline::Apply(const Fault& fault, const htt
                 return answers.plain(500, "truncated");  // never sent
             }
             // No socket (e.g. Handle() called directly): the closest thing, half a body.
+            full.body.resize(full.body.size() / 2);
+            return full;
+        }
+        case FaultKind::kMalformedBody: {
+            // Delivered whole (the length matches), so that the client reads a body that does
+            // not parse rather than a transport error.
+            http::Response full = answers.normal();
             full.body.resize(full.body.size() / 2);
             return full;
         }

@@ -1,10 +1,11 @@
 #pragma once
 // FaultPipeline: what every fake forge does with a request before its own routes see it. It
 // counts the request (RequestStats, with a bounded log of URLs), takes the first queued Fault that
-// matches it and applies it: a status, a rate limit, a slow answer, a truncated body or a dropped
-// connection (see connection.hpp). The answers themselves are the forge's own (GitHub's JSON
-// errors, Gerrit's plain text, Conduit's in-band envelope or a proxy's HTML page), given to
-// Apply() as FaultAnswers. AddRoutes() serves the shared part of the control API:
+// matches it and applies it: a status, a rate limit, a slow answer, a truncated body, a dropped
+// connection (see connection.hpp) or a complete answer with a malformed body. The answers
+// themselves are the forge's own (GitHub's JSON errors, Gerrit's plain text, Conduit's in-band
+// envelope or a proxy's HTML page), given to Apply() as FaultAnswers. AddRoutes() serves the shared
+// part of the control API:
 //   GET    /_fake/stats            DELETE /_fake/stats (reset)
 //   GET    /_fake/faults           POST /_fake/faults {kind,status,retry_after,delay_ms,
 //                                                      path_prefix,count}    DELETE (clear)
@@ -34,6 +35,7 @@ enum class FaultKind {
     kSlow,                // wait delay_ms, then answer normally
     kTruncatedBody,       // headers with the full Content-Length, half the body, then close
     kDropConnection,      // close the connection without an answer
+    kMalformedBody,       // the normal answer, complete, with its body cut to the first half
 };
 // forgedb::http cannot express the last two, so the fake writes to (and shuts down) the
 // connection's socket itself; see connection.hpp. Linux only. When the socket cannot be found
@@ -41,7 +43,7 @@ enum class FaultKind {
 // and kDropConnection a 502.
 
 // "status", "secondary_rate_limit", "too_many_requests", "slow", "truncated_body",
-// "drop_connection".
+// "drop_connection", "malformed_body".
 const char* FaultKindName(FaultKind kind);
 std::optional<FaultKind> ParseFaultKind(std::string_view name);
 

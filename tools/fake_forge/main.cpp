@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> generate;
     std::vector<std::string> fixtures;
     int rate_limit = 5000;
+    int search_rate_limit = 30;
     int issues_per_pull_percent = 50;
     std::uint64_t seed = 1;
     app.add_option("--listen", listen, "Address to listen on, HOST:PORT (port 0: any)")
@@ -109,6 +110,9 @@ int main(int argc, char** argv) {
                    "Load a folder of recorded GitHub REST bodies as a repository (repeatable)");
     app.add_option("--rate-limit", rate_limit,
                    "Primary rate limit per token and hour, anonymous requests included")
+        ->capture_default_str();
+    app.add_option("--search-rate-limit", search_rate_limit,
+                   "Search API rate limit per token and minute, anonymous requests included")
         ->capture_default_str();
     app.add_option("--issues-percent", issues_per_pull_percent,
                    "Generated plain issues, as a percentage of the pulls")
@@ -141,6 +145,8 @@ int main(int argc, char** argv) {
     }
     options.default_limit = rate_limit;
     options.anonymous_limit = rate_limit;
+    options.search_limit = search_rate_limit;
+    options.anonymous_search_limit = search_rate_limit;
 
     // Signals are taken synchronously by this thread; server threads inherit the mask.
     sigset_t signals;

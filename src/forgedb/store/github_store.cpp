@@ -5,8 +5,8 @@ namespace {
 
 Status ReplaceLabels(Connection& conn, std::string_view table, std::string_view owner_column,
                      std::int64_t owner_id, const std::vector<std::int64_t>& label_ids) {
-    std::string del = "DELETE FROM " + std::string(table) + " WHERE " + std::string(owner_column) +
-                      " = ?";
+    std::string del =
+        "DELETE FROM " + std::string(table) + " WHERE " + std::string(owner_column) + " = ?";
     FORGEDB_TRY(conn.Query(del, {owner_id}));
     std::string ins = "INSERT INTO " + std::string(table) + " (" + std::string(owner_column) +
                       ", label_id) VALUES (?, ?) ON CONFLICT DO NOTHING";
@@ -48,8 +48,8 @@ Result<std::optional<std::int64_t>> FindRepositoryId(Connection& conn, const std
 }
 
 Result<std::optional<std::int64_t>> FindByNumber(Connection& conn, std::string_view table,
-                                                 std::string_view repo_column,
-                                                 std::int64_t repo_id, std::int64_t number) {
+                                                 std::string_view repo_column, std::int64_t repo_id,
+                                                 std::int64_t number) {
     std::string sql = "SELECT id FROM " + std::string(table) + " WHERE " +
                       std::string(repo_column) +
                       " = ? AND number = ? AND deleted_at IS NULL ORDER BY id DESC LIMIT 1";
@@ -60,18 +60,34 @@ Result<std::optional<std::int64_t>> FindByNumber(Connection& conn, std::string_v
 
 Result<std::optional<std::int64_t>> FindUserId(Connection& conn, const std::string& login) {
     FORGEDB_ASSIGN_OR_RETURN(
-        auto res, conn.Query("SELECT id FROM github_user WHERE login = ? ORDER BY id LIMIT 1",
-                             {login}));
+        auto res,
+        conn.Query("SELECT id FROM github_user WHERE login = ? ORDER BY id LIMIT 1", {login}));
     if (res.empty()) return std::optional<std::int64_t>{};
     return std::optional<std::int64_t>{res.Int(0, 0)};
+}
+
+Result<std::optional<PullRequestTimes>> FindPullRequestTimes(Connection& conn,
+                                                             std::int64_t base_repo_id,
+                                                             std::int64_t number) {
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto res, conn.Query("SELECT id, updated_at, merged_at FROM github_pull_request WHERE "
+                             "base_repo_id = ? AND number = ? AND deleted_at IS NULL "
+                             "ORDER BY id DESC LIMIT 1",
+                             {base_repo_id, number}));
+    if (res.empty()) return std::optional<PullRequestTimes>{};
+    PullRequestTimes t;
+    t.id = res.Int(0, 0);
+    if (res.At(0, 1)) t.updated_at = ParseTimestamp(*res.At(0, 1));
+    if (res.At(0, 2)) t.merged_at = ParseTimestamp(*res.At(0, 2));
+    return std::optional<PullRequestTimes>{t};
 }
 
 Result<long long> SweepUnseen(Connection& conn, std::string_view table,
                               std::string_view parent_column, std::int64_t parent_id,
                               Timestamp scan_started, Timestamp now) {
     std::string started = FormatLocalTime(scan_started);
-    std::string sql = "UPDATE " + std::string(table) +
-                      " SET deleted_at = ? WHERE " + std::string(parent_column) +
+    std::string sql = "UPDATE " + std::string(table) + " SET deleted_at = ? WHERE " +
+                      std::string(parent_column) +
                       " = ? AND deleted_at IS NULL"
                       " AND (last_replicated_via_api_at IS NULL OR last_replicated_via_api_at < ?)"
                       " AND (last_replicated_via_webhook_at IS NULL OR "

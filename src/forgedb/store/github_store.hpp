@@ -27,9 +27,20 @@ Result<std::optional<std::int64_t>> FindRepositoryId(Connection& conn, const std
 
 // The id of a live row of `table` (github_issue or github_pull_request) by repository and number.
 Result<std::optional<std::int64_t>> FindByNumber(Connection& conn, std::string_view table,
-                                                 std::string_view repo_column,
-                                                 std::int64_t repo_id, std::int64_t number);
+                                                 std::string_view repo_column, std::int64_t repo_id,
+                                                 std::int64_t number);
 Result<std::optional<std::int64_t>> FindUserId(Connection& conn, const std::string& login);
+
+// When the live pull request `number` of the base repository `base_repo_id` was last updated and
+// merged, as stored (nullopt: no such row; a field is nullopt when NULL).
+struct PullRequestTimes {
+    std::int64_t id = 0;
+    std::optional<Timestamp> updated_at;
+    std::optional<Timestamp> merged_at;
+};
+Result<std::optional<PullRequestTimes>> FindPullRequestTimes(Connection& conn,
+                                                             std::int64_t base_repo_id,
+                                                             std::int64_t number);
 
 // Tombstones the live rows of `table` whose `parent_column` is `parent_id` and that neither the
 // API nor a webhook has replicated since `scan_started` (the sweep after a full scan). Returns the

@@ -20,11 +20,12 @@ std::vector<store::NewJob> PhabricatorUserCrawls(const std::string& instance,
                                                  const std::string& username, Timestamp start,
                                                  Timestamp end);
 
-// github.commits: the user's commits (author=<login>) in the repositories of the organisations,
-// committed in the window, and their merged pull requests and opened issues there.
-// Implemented with the job in github_commits.cpp.
-store::NewJob GithubContributorCrawl(const std::string& login,
-                                     const std::vector<std::string>& orgs, Timestamp start,
-                                     Timestamp end);
+// github.contributor: the user's commits (author=<login>) in the repositories of the
+// organisations, committed in the window, and the pull requests they had merged and the issues
+// they opened there in the window. The unique key names the login, the organisations and the
+// window, so that repeated views of one window share one crawl. Implemented with the job in
+// github_contributor.cpp.
+store::NewJob GithubContributorCrawl(const std::string& login, const std::vector<std::string>& orgs,
+                                     Timestamp start, Timestamp end);
 
 }  // namespace forgedb::tasks

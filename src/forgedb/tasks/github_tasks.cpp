@@ -1,10 +1,10 @@
 #include "forgedb/tasks/github_tasks.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "forgedb/core/json.hpp"
@@ -32,7 +32,7 @@ struct ListResource {
     std::string_view path;  // {o}, {r}, {n}, {u} are replaced
     bool has_state;
     const model::Table* table;
-    std::string_view parent_column;   // column of `table` naming the parent
+    std::string_view parent_column;  // column of `table` naming the parent
     Parent parent;
     std::string_view scanned_column;  // *_last_scanned_at of the parent row ("" = none)
 };
@@ -70,9 +70,12 @@ const ListResource* FindList(std::string_view name) {
 
 std::string_view ParentTable(Parent p) {
     switch (p) {
-        case Parent::kRepo: return "github_repository";
-        case Parent::kPull: return "github_pull_request";
-        case Parent::kUser: return "github_user";
+        case Parent::kRepo:
+            return "github_repository";
+        case Parent::kPull:
+            return "github_pull_request";
+        case Parent::kUser:
+            return "github_user";
     }
     return "";
 }
@@ -161,9 +164,9 @@ Result<long long> ProcessItems(const ListResource& list, const ParentIds& parent
             auto url = JsonGetString(item, "issue_url").value_or("");
             auto slash = url.rfind('/');
             long long number = slash == std::string::npos ? 0 : std::atoll(url.c_str() + slash + 1);
-            FORGEDB_ASSIGN_OR_RETURN(auto issue_id,
-                                     store::github::FindByNumber(ctx.conn, "github_issue",
-                                                                 "repo_id", parent.repo_id, number));
+            FORGEDB_ASSIGN_OR_RETURN(
+                auto issue_id, store::github::FindByNumber(ctx.conn, "github_issue", "repo_id",
+                                                           parent.repo_id, number));
             if (!issue_id) continue;  // the issue is not mirrored (yet): skip its comment
             p = process::github::ProcessIssueComment(item, *issue_id, number, parent.repo_id, ctx);
         } else if (list.name == "pull_files") {
@@ -214,7 +217,8 @@ Result<ParentIds> ResolveParent(store::Connection& conn, GithubClient& client, c
         FORGEDB_ASSIGN_OR_RETURN(GithubPage me, client.Get("/user"));
         FORGEDB_ASSIGN_OR_RETURN(Json obj, ParseOnThisThread(me.body));
         FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-        FORGEDB_ASSIGN_OR_RETURN(auto p, process::github::ProcessUser(obj, ApiContext(conn, clock)));
+        FORGEDB_ASSIGN_OR_RETURN(auto p,
+                                 process::github::ProcessUser(obj, ApiContext(conn, clock)));
         FORGEDB_TRY(tx.Commit());
         ids.id = p.id;
         return ids;
@@ -228,9 +232,9 @@ Result<ParentIds> ResolveParent(store::Connection& conn, GithubClient& client, c
     FORGEDB_ASSIGN_OR_RETURN(ids.repo_id, StoredOrSynced(rid, conn, client, clock, c, "repo"));
     ids.id = ids.repo_id;
     if (list.parent == Parent::kPull) {
-        FORGEDB_ASSIGN_OR_RETURN(auto pid, store::github::FindByNumber(conn, "github_pull_request",
-                                                                       "base_repo_id", ids.repo_id,
-                                                                       c.number.value_or(0)));
+        FORGEDB_ASSIGN_OR_RETURN(
+            auto pid, store::github::FindByNumber(conn, "github_pull_request", "base_repo_id",
+                                                  ids.repo_id, c.number.value_or(0)));
         FORGEDB_ASSIGN_OR_RETURN(ids.id, StoredOrSynced(pid, conn, client, clock, c, "pull"));
     }
     return ids;
@@ -303,16 +307,17 @@ Status EnqueueCrawl(queue::JobQueue& queue, const GithubCrawl& c,
     return Ok();
 }
 
-Result<GithubCrawl> Args(const queue::JobContext& ctx) { return GithubCrawl::FromArgs(ctx.job.args); }
+Result<GithubCrawl> Args(const queue::JobContext& ctx) {
+    return GithubCrawl::FromArgs(ctx.job.args);
+}
 
 // Ends a scan: the sweep (full scans only) and the parent's *_last_scanned_at.
 Status FinishScan(store::Connection& conn, const ListResource& list, const ParentIds& parent,
                   bool full, Timestamp scan_started, Timestamp now) {
     if (full) {
-        FORGEDB_ASSIGN_OR_RETURN(auto swept,
-                                 store::github::SweepUnseen(conn, list.table->name,
-                                                            list.parent_column, parent.id,
-                                                            scan_started, now));
+        FORGEDB_ASSIGN_OR_RETURN(
+            auto swept, store::github::SweepUnseen(conn, list.table->name, list.parent_column,
+                                                   parent.id, scan_started, now));
         if (swept > 0) {
             spdlog::info("{} of {} {}: {} rows gone upstream, tombstoned", list.name,
                          ParentTable(list.parent), parent.id, swept);
@@ -336,14 +341,11 @@ struct PageArgs {
 };
 
 std::string PageArgsJson(const PageArgs& a) {
-    return nlohmann::json{{"resource", a.resource},
-                          {"url", a.url},
-                          {"parent_id", a.parent.id},
-                          {"repo_id", a.parent.repo_id},
-                          {"full", a.full},
-                          {"scan_started", FormatLocalTime(a.scan_started)},
-                          {"list_job", a.list_job},
-                          {"crawl", nlohmann::json::parse(a.crawl.ArgsJson())}}
+    return nlohmann::json{
+        {"resource", a.resource},   {"url", a.url},
+        {"parent_id", a.parent.id}, {"repo_id", a.parent.repo_id},
+        {"full", a.full},           {"scan_started", FormatLocalTime(a.scan_started)},
+        {"list_job", a.list_job},   {"crawl", nlohmann::json::parse(a.crawl.ArgsJson())}}
         .dump();
 }
 
@@ -359,7 +361,8 @@ Result<PageArgs> ParsePageArgs(const std::string& text) {
         a.parent.id = j.at("parent_id").get<std::int64_t>();
         a.parent.repo_id = j.at("repo_id").get<std::int64_t>();
         a.full = j.at("full").get<bool>();
-        a.scan_started = ParseTimestamp(j.at("scan_started").get<std::string>()).value_or(Timestamp{});
+        a.scan_started =
+            ParseTimestamp(j.at("scan_started").get<std::string>()).value_or(Timestamp{});
         a.list_job = j.at("list_job").get<std::int64_t>();
         FORGEDB_ASSIGN_OR_RETURN(a.crawl, GithubCrawl::FromArgs(j.at("crawl").dump()));
     } catch (const nlohmann::json::exception& e) {
@@ -430,7 +433,7 @@ Status RunList(queue::JobContext& ctx, GithubClient& client, const Clock& clock)
     if (list->name == "user_repos") url += "&type=all";
     FORGEDB_ASSIGN_OR_RETURN(GithubPage first, client.Get(url));
     int last = first.last_page.value_or(1);
-    PageArgs a{c.resource, first.url, parent, !list->has_state || c.state == "all",
+    PageArgs a{c.resource,   first.url,  parent, !list->has_state || c.state == "all",
                scan_started, ctx.job.id, c};
     // Pages 2..last, from the rel="last" URL with its page number changed.
     std::vector<std::string> more;
@@ -456,7 +459,8 @@ Status RunSync(queue::JobContext& ctx, GithubClient& client, const Clock& clock)
     if (c.children) {
         auto& conn = ctx.queue.connection();
         FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-        for (const auto& child : ChildrenOf(c)) FORGEDB_TRY(EnqueueCrawl(ctx.queue, child, ctx.job.id));
+        for (const auto& child : ChildrenOf(c))
+            FORGEDB_TRY(EnqueueCrawl(ctx.queue, child, ctx.job.id));
         FORGEDB_TRY(ctx.queue.Succeed(ctx.job.id));
         ctx.completed = true;
         FORGEDB_TRY(tx.Commit());
@@ -475,8 +479,8 @@ Status RunRefresh(queue::JobContext& ctx, GithubClient& client, const Clock& clo
     Timestamp started = clock.Now();
     FORGEDB_ASSIGN_OR_RETURN(auto parent, ResolveParent(conn, client, clock, *list, c));
     std::string column = c.resource == "issues" ? "issues_refreshed_at" : "pulls_refreshed_at";
-    FORGEDB_ASSIGN_OR_RETURN(auto mark, store::github::GetScannedAt(conn, "github_repository",
-                                                                    column, parent.repo_id));
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto mark, store::github::GetScannedAt(conn, "github_repository", column, parent.repo_id));
     std::optional<Timestamp> since;
     if (mark) since = *mark - kOverlap;
     std::string url = PathFor(list->path, c) + "?per_page=100&state=all";
@@ -512,8 +516,8 @@ Status RunRefresh(queue::JobContext& ctx, GithubClient& client, const Clock& clo
         url = (reached_mark || next == page.links.end()) ? "" : next->second;
     }
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-    FORGEDB_TRY(store::github::SetScannedAt(conn, "github_repository", column, parent.repo_id,
-                                            started));
+    FORGEDB_TRY(
+        store::github::SetScannedAt(conn, "github_repository", column, parent.repo_id, started));
     FORGEDB_TRY(ctx.queue.Succeed(ctx.job.id));
     ctx.completed = true;
     return tx.Commit();
@@ -553,15 +557,14 @@ Result<GithubCrawl> GithubCrawl::FromArgs(const std::string& text) {
     c.name = j.value("name", "");
     c.state = j.value("state", "all");
     c.children = j.value("children", false);
-    if (j.contains("number") && j["number"].is_number_integer()) c.number = j["number"].get<long long>();
+    if (j.contains("number") && j["number"].is_number_integer())
+        c.number = j["number"].get<long long>();
     FORGEDB_TRY(ValidateCrawl(c));
     return c;
 }
 
 Status ValidateCrawl(const GithubCrawl& c) {
-    auto bad = [&](const std::string& why) {
-        return Status(Unexpected(ErrorCode::kInvalid, why));
-    };
+    auto bad = [&](const std::string& why) { return Status(Unexpected(ErrorCode::kInvalid, why)); };
     if (c.state != "open" && c.state != "closed" && c.state != "all") {
         return bad("state must be open, closed or all");
     }
@@ -610,7 +613,7 @@ void RegisterGithubTasks(TaskRegistry& registry, GithubClient& client) {
     registry.Register(kGithubRefreshJob, [&client](queue::JobContext& ctx) {
         return RunRefresh(ctx, client, ctx.queue.clock());
     });
-    RegisterGithubCommitsTask(registry, client);
+    RegisterGithubContributorTask(registry, client);
 }
 
 }  // namespace forgedb::tasks

@@ -11,6 +11,8 @@
 //                  tombstone. Open-only or partial scans never delete anything.
 //   github.refresh incremental: issues walk `since` from the watermark minus an overlap; pulls
 //                  walk sort=updated desc and stop at the watermark.
+//   github.contributor  one login's commits, merged pull requests and opened issues in some
+//                  organisations within a window (the contributor view's crawl; see below).
 // HTTP happens outside transactions; rows are written with Via::kApi.
 
 #include <string>
@@ -27,11 +29,12 @@ inline constexpr const char* kGithubSyncJob = "github.sync";
 inline constexpr const char* kGithubListJob = "github.list";
 inline constexpr const char* kGithubPageJob = "github.page";
 inline constexpr const char* kGithubRefreshJob = "github.refresh";
-// One contributor's commits (author=<login>) in the repositories of some organisations, committed
-// in a window: lists each organisation's repositories, then walks each repository's commits page
-// by page, committing each page's rows with the job's progress. Built by GithubContributorCrawl
-// (contrib_crawls.hpp); implemented in github_commits.cpp.
-inline constexpr const char* kGithubCommitsJob = "github.commits";
+// One contributor's work in the repositories of some organisations within a window: the commits
+// by the login (each organisation's repositories, then each repository's commits), then the pull
+// requests the login had merged and the issues it opened, through GitHub's search API. Each page
+// commits its rows with the job's progress. Built by GithubContributorCrawl (contrib_crawls.hpp);
+// implemented in github_contributor.cpp.
+inline constexpr const char* kGithubContributorJob = "github.contributor";
 
 // A crawl request, as the load endpoints and the CLI build it.
 struct GithubCrawl {
@@ -55,8 +58,8 @@ Status ValidateCrawl(const GithubCrawl& crawl);
 Status RunGithubSyncNow(store::Connection& conn, sources::github::GithubClient& client,
                         const Clock& clock, const GithubCrawl& crawl);
 
-// Registers github.commits (called by RegisterGithubTasks).
-void RegisterGithubCommitsTask(TaskRegistry& registry, sources::github::GithubClient& client);
+// Registers github.contributor (called by RegisterGithubTasks).
+void RegisterGithubContributorTask(TaskRegistry& registry, sources::github::GithubClient& client);
 
 // Registers the five job kinds. REQUIRES: `client` outlives the workers.
 void RegisterGithubTasks(TaskRegistry& registry, sources::github::GithubClient& client);
