@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -185,8 +184,8 @@ TEST_P(CrawlTest, RowsGoneUpstreamAreTombstonedAfterAFullScanOnly) {
                           "deleted_at IS NOT NULL",
                           {static_cast<std::int64_t>(gone)}),
               1);
-    EXPECT_TRUE(tdb().Scalar("SELECT pull_requests_last_scanned_at FROM github_repository")
-                    .has_value());
+    EXPECT_TRUE(
+        tdb().Scalar("SELECT pull_requests_last_scanned_at FROM github_repository").has_value());
 }
 
 TEST_P(CrawlTest, CrawlThroughFaultsCompletes) {
@@ -207,9 +206,9 @@ TEST_P(CrawlTest, ExhaustedRateLimitReschedulesInsteadOfFailing) {
     fake::GenerateOptions g;
     g.pulls = 50;
     fake_.Generate("octo", "big", g);
-    auto reset = std::chrono::duration_cast<std::chrono::seconds>(
-                     (clock_.Now() + 2s).time_since_epoch())
-                     .count();
+    auto reset =
+        std::chrono::duration_cast<std::chrono::seconds>((clock_.Now() + 2s).time_since_epoch())
+            .count();
     fake_.SetBudget(kToken, 5000, 0, reset);
     auto id = Enqueue(List("pulls"));
     ASSERT_TRUE(workers_->Drain());
@@ -271,10 +270,10 @@ TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     httplib::Client cli("127.0.0.1", server.port());
     httplib::Headers auth{{"Authorization", "Bearer s3cret"}};
     EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls", "", "text/plain")->status, 401);
-    EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls", {{"Authorization", "Bearer nope"}}, "",
-                       "text/plain")
-                  ->status,
-              401);
+    EXPECT_EQ(
+        cli.Post("/load/repos/octo/big/pulls", {{"Authorization", "Bearer nope"}}, "", "text/plain")
+            ->status,
+        401);
     EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?children=yes", auth, "", "text/plain")->status,
               400);
     EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?state=merged", auth, "", "text/plain")->status,
@@ -304,10 +303,10 @@ TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     auto inline_missing =
         cli.Post("/load/repos/octo/big/issues/99999?inline=1", auth, "", "text/plain");
     EXPECT_EQ(inline_missing->status, 404);
-    fake_.SetBudget(kToken, 5000, 0,
-                    std::chrono::duration_cast<std::chrono::seconds>(
-                        (clock_.Now() + 600s).time_since_epoch())
-                        .count());
+    fake_.SetBudget(
+        kToken, 5000, 0,
+        std::chrono::duration_cast<std::chrono::seconds>((clock_.Now() + 600s).time_since_epoch())
+            .count());
     auto limited = cli.Post("/load/repos/octo/big/issues/2?inline=true", auth, "", "text/plain");
     EXPECT_EQ(limited->status, 503);
     EXPECT_FALSE(limited->get_header_value("Retry-After").empty());
@@ -326,8 +325,8 @@ TEST_P(CrawlTest, WorkerKilledMidCrawlIsResumedByAnother) {
     auto start_worker = [&](const std::string& log) {
         return std::make_unique<ChildProcess>(
             std::vector<std::string>{FORGEDB_BINARY, "work", "--database", tdb().url(),
-                                     "--github-api-url", fake_.base_url(), "--github-token",
-                                     kToken, "--workers", "2", "--lease-seconds", "2"},
+                                     "--github-api-url", fake_.base_url(), "--github-token", kToken,
+                                     "--workers", "2", "--lease-seconds", "2"},
             (std::filesystem::temp_directory_path() / log).string());
     };
     auto first = start_worker("forgedb_crawl_kill_1_" + std::to_string(getpid()) + ".log");

@@ -1,11 +1,12 @@
 // The job queue on both backends: leasing, lease takeover, retries with backoff, dead jobs.
 
+#include "forgedb/queue/job_queue.hpp"
+
 #include <gtest/gtest.h>
 
 #include <set>
 #include <thread>
 
-#include "forgedb/queue/job_queue.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -169,8 +170,8 @@ TEST_P(JobQueueTest, HeartbeatKeepsTheLease) {
     ASSERT_TRUE(store::ExtendLeases(tdb().conn(), "w1", {id}, clock.Now() + 30s, clock.Now()));
     clock.Advance(25s);
     EXPECT_FALSE(*q.Lease("w2", 30s)) << "the heartbeat moved the lease";
-    ASSERT_TRUE(store::ExtendLeases(tdb().conn(), "someone-else", {id}, clock.Now() + 300s,
-                                    clock.Now()));
+    ASSERT_TRUE(
+        store::ExtendLeases(tdb().conn(), "someone-else", {id}, clock.Now() + 300s, clock.Now()));
     clock.Advance(10s);
     EXPECT_TRUE(*q.Lease("w2", 30s)) << "only the owner can extend";
 }

@@ -18,19 +18,12 @@ namespace {
 class KillTest : public BackendTest {
 protected:
     std::unique_ptr<ChildProcess> StartServer(int port, int workers) {
-        std::vector<std::string> args = {FORGEDB_BINARY,
-                                         "serve",
-                                         "--database",
-                                         tdb().url(),
-                                         "--listen",
-                                         "127.0.0.1:" + std::to_string(port),
-                                         "--github-webhook-secret",
-                                         "kill-test",
-                                         "--workers",
+        std::vector<std::string> args = {FORGEDB_BINARY, "serve", "--database", tdb().url(),
+                                         "--listen", "127.0.0.1:" + std::to_string(port),
+                                         "--github-webhook-secret", "kill-test", "--workers",
                                          std::to_string(workers),
                                          // never the real GitHub: follow-up crawls fail locally
-                                         "--github-api-url",
-                                         "http://127.0.0.1:9"};
+                                         "--github-api-url", "http://127.0.0.1:9"};
         auto log = std::filesystem::temp_directory_path() /
                    ("forgedb_kill_" + std::to_string(getpid()) + ".log");
         auto child = std::make_unique<ChildProcess>(args, log.string());
@@ -43,8 +36,7 @@ protected:
 FORGEDB_INSTANTIATE_BACKENDS(KillTest);
 
 TEST_P(KillTest, DeliveriesAcceptedBeforeAKillAreProcessedAfterRestart) {
-    const std::string body =
-        ReadFile(DataPath("github/webhooks/pull_request/opened.payload.json"));
+    const std::string body = ReadFile(DataPath("github/webhooks/pull_request/opened.payload.json"));
     const std::string issue = ReadFile(DataPath("github/webhooks/issues/opened.payload.json"));
     int port = FreePort();
     {

@@ -64,10 +64,12 @@ TEST_P(StoreTest, AbsentColumnsAreKeptNullClears) {
 TEST_P(StoreTest, FillNullKeepsExistingValue) {
     auto& c = tdb().conn();
     Row a;
-    a.Set("id", std::int64_t{3}).Set("raw", std::string("{\"full\":true}"), model::Merge::kFillNull);
+    a.Set("id", std::int64_t{3})
+        .Set("raw", std::string("{\"full\":true}"), model::Merge::kFillNull);
     ASSERT_TRUE(store::Upsert(c, gh::kUser, a));
     Row b;
-    b.Set("id", std::int64_t{3}).Set("raw", std::string("{\"full\":false}"), model::Merge::kFillNull);
+    b.Set("id", std::int64_t{3})
+        .Set("raw", std::string("{\"full\":false}"), model::Merge::kFillNull);
     ASSERT_TRUE(store::Upsert(c, gh::kUser, b));
     EXPECT_EQ(tdb().Scalar("SELECT raw FROM github_user WHERE id = 3"), "{\"full\":true}");
 }

@@ -42,8 +42,9 @@ protected:
                       repo["id"].get<std::int64_t>()),
                   repo["owner"]["login"].get<std::string>());
         const json& sender = payload_["sender"];
-        EXPECT_EQ(Str("SELECT login FROM github_user WHERE id = ?", sender["id"].get<std::int64_t>()),
-                  sender["login"].get<std::string>());
+        EXPECT_EQ(
+            Str("SELECT login FROM github_user WHERE id = ?", sender["id"].get<std::int64_t>()),
+            sender["login"].get<std::string>());
     }
 
     std::optional<std::string> Str(const std::string& sql, std::int64_t id) {
@@ -55,9 +56,7 @@ protected:
         if (v.is_null()) return std::nullopt;
         return v.get<std::string>();
     }
-    static std::string Time(const json& v) {
-        return v.is_null() ? "NULL" : v.get<std::string>();
-    }
+    static std::string Time(const json& v) { return v.is_null() ? "NULL" : v.get<std::string>(); }
 
     void CheckLabels(const std::string& assoc_table, const std::string& owner_column,
                      std::int64_t owner_id, const json& labels, std::int64_t repo_id) {
@@ -93,9 +92,9 @@ protected:
                   std::to_string(base_repo));
         EXPECT_EQ(Str("SELECT head_sha FROM github_pull_request WHERE id = ?", id),
                   pr["head"]["sha"].get<std::string>());
-        EXPECT_EQ(Str("SELECT login FROM github_user WHERE id = ?",
-                      pr["user"]["id"].get<std::int64_t>()),
-                  pr["user"]["login"].get<std::string>());
+        EXPECT_EQ(
+            Str("SELECT login FROM github_user WHERE id = ?", pr["user"]["id"].get<std::int64_t>()),
+            pr["user"]["login"].get<std::string>());
         if (pr.contains("labels")) {
             CheckLabels("github_pull_request_label_association", "pull_request_id", id,
                         pr["labels"], base_repo);
@@ -133,10 +132,11 @@ protected:
             EXPECT_EQ(NormTime(col("closed_at")), Time(issue["closed_at"]));
         }
         if (issue.contains("assignee")) {
-            EXPECT_EQ(col("assignee_login"),
-                      issue["assignee"].is_null() ? std::nullopt
-                                                  : std::optional<std::string>(
-                                                        issue["assignee"]["login"].get<std::string>()));
+            EXPECT_EQ(
+                col("assignee_login"),
+                issue["assignee"].is_null()
+                    ? std::nullopt
+                    : std::optional<std::string>(issue["assignee"]["login"].get<std::string>()));
         }
         if (issue.contains("labels")) {
             CheckLabels("github_issue_label_association", "issue_id", id, issue["labels"], repo_id);
@@ -252,8 +252,9 @@ TEST_P(WebhookFixturesTest, Repository) {
         EXPECT_EQ(Str("SELECT name FROM github_repository WHERE id = ?", id),
                   p["repository"]["name"].get<std::string>());
         EXPECT_EQ(Str("SELECT private FROM github_repository WHERE id = ?", id),
-                  p["repository"]["private"].get<bool>() ? (GetParam() == Backend::kSqlite ? "1" : "t")
-                                                         : (GetParam() == Backend::kSqlite ? "0" : "f"));
+                  p["repository"]["private"].get<bool>()
+                      ? (GetParam() == Backend::kSqlite ? "1" : "t")
+                      : (GetParam() == Backend::kSqlite ? "0" : "f"));
         EXPECT_EQ(NormTime(Str("SELECT created_at FROM github_repository WHERE id = ?", id)),
                   p["repository"]["created_at"].is_number()
                       ? NormTime(FormatForgeTime(

@@ -31,8 +31,8 @@ std::string UniqueSuffix() {
 }
 
 std::string WithSearchPath(const std::string& url, const std::string& schema) {
-    return url + (url.find('?') == std::string::npos ? "?" : "&") +
-           "options=-csearch_path%3D" + schema;
+    return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+           schema;
 }
 
 }  // namespace

@@ -48,9 +48,9 @@ protected:
     std::unique_ptr<TestDatabase> tdb_;
 };
 
-#define FORGEDB_INSTANTIATE_BACKENDS(suite)                                              \
-    INSTANTIATE_TEST_SUITE_P(Backends, suite,                                            \
-                             ::testing::Values(::forgedb::testing::Backend::kSqlite,     \
+#define FORGEDB_INSTANTIATE_BACKENDS(suite)                                             \
+    INSTANTIATE_TEST_SUITE_P(Backends, suite,                                           \
+                             ::testing::Values(::forgedb::testing::Backend::kSqlite,    \
                                                ::forgedb::testing::Backend::kPostgres), \
                              ::forgedb::testing::BackendName)
 

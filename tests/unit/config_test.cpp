@@ -1,10 +1,10 @@
+#include "forgedb/app/config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-
-#include "forgedb/app/config.hpp"
 
 namespace forgedb::app {
 namespace {
@@ -29,15 +29,11 @@ TEST(Config, ParsesListen) {
 
 TEST(Config, SecretFile) {
     auto path = std::filesystem::temp_directory_path() / "forgedb_secret_test";
-    {
-        std::ofstream(path) << "s3cret\n";
-    }
+    { std::ofstream(path) << "s3cret\n"; }
     auto secret = ReadSecretFile(path.string());
     ASSERT_TRUE(secret);
     EXPECT_EQ(*secret, "s3cret");
-    {
-        std::ofstream(path) << "\n";
-    }
+    { std::ofstream(path) << "\n"; }
     EXPECT_FALSE(ReadSecretFile(path.string()));
     std::filesystem::remove(path);
     EXPECT_FALSE(ReadSecretFile(path.string()));

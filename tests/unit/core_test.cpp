@@ -38,14 +38,14 @@ TEST(Signature, RejectsWrongOrMalformed) {
     const std::string good =
         "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
     EXPECT_FALSE(replication::VerifyGithubSignature("other secret", "Hello, World!", good));
-    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody",
-                                                    "Hello, World?", good));
-    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody",
-                                                    "Hello, World!", good.substr(7)));
-    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody",
-                                                    "Hello, World!", good.substr(0, 40)));
-    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody",
-                                                    "Hello, World!", "sha1=abc"));
+    EXPECT_FALSE(
+        replication::VerifyGithubSignature("It's a Secret to Everybody", "Hello, World?", good));
+    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody", "Hello, World!",
+                                                    good.substr(7)));
+    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody", "Hello, World!",
+                                                    good.substr(0, 40)));
+    EXPECT_FALSE(replication::VerifyGithubSignature("It's a Secret to Everybody", "Hello, World!",
+                                                    "sha1=abc"));
     EXPECT_FALSE(ConstantTimeEquals("abc", "abd"));
     EXPECT_TRUE(ConstantTimeEquals("abc", "abc"));
 }

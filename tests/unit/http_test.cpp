@@ -1,15 +1,14 @@
-#include <gtest/gtest.h>
-
 #include "forgedb/http/http.hpp"
+
+#include <gtest/gtest.h>
 
 namespace forgedb::http {
 namespace {
 
 TEST(Router, MatchesPlaceholdersAndMethods) {
     Router router;
-    router.Add({"GET", "/tasks/status/{id}", [](const Request& r) {
-                    return Response::Message(200, r.params.at("id"));
-                }});
+    router.Add({"GET", "/tasks/status/{id}",
+                [](const Request& r) { return Response::Message(200, r.params.at("id")); }});
     router.Add({"POST", "/load/repos/{owner}/{repo}", [](const Request& r) {
                     return Response::Message(202, r.params.at("owner") + "/" + r.params.at("repo"));
                 }});

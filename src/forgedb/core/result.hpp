@@ -50,9 +50,9 @@ struct Unexpected {
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}         // NOLINT: implicit
     Result(Unexpected u) : v_(std::in_place_index<1>, std::move(u.error)) {}  // NOLINT
-    Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}  // NOLINT
+    Result(Error e) : v_(std::in_place_index<1>, std::move(e)) {}             // NOLINT
 
     bool has_value() const { return v_.index() == 0; }
     explicit operator bool() const { return has_value(); }
@@ -79,7 +79,7 @@ class [[nodiscard]] Result<void> {
 public:
     Result() = default;
     Result(Unexpected u) : error_(std::move(u.error)) {}  // NOLINT
-    Result(Error e) : error_(std::move(e)) {}  // NOLINT
+    Result(Error e) : error_(std::move(e)) {}             // NOLINT
 
     bool has_value() const { return !error_.has_value(); }
     explicit operator bool() const { return has_value(); }
@@ -97,12 +97,12 @@ inline Status Ok() { return {}; }
 }  // namespace forgedb
 
 // Propagates the error of an expression returning a Result; evaluates to nothing on success.
-#define FORGEDB_TRY(expr)                                      \
-    do {                                                       \
-        auto&& forgedb_try_result_ = (expr);                   \
-        if (!forgedb_try_result_) {                            \
+#define FORGEDB_TRY(expr)                                              \
+    do {                                                               \
+        auto&& forgedb_try_result_ = (expr);                           \
+        if (!forgedb_try_result_) {                                    \
             return ::forgedb::Unexpected(forgedb_try_result_.error()); \
-        }                                                      \
+        }                                                              \
     } while (0)
 
 #define FORGEDB_CONCAT_INNER(a, b) a##b
@@ -110,7 +110,7 @@ inline Status Ok() { return {}; }
 // FORGEDB_ASSIGN_OR_RETURN(auto x, MakeX()); declares x from the value or returns the error.
 #define FORGEDB_ASSIGN_OR_RETURN(decl, expr) \
     FORGEDB_ASSIGN_OR_RETURN_IMPL(FORGEDB_CONCAT(forgedb_r_, __LINE__), decl, expr)
-#define FORGEDB_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr)         \
-    auto tmp = (expr);                                         \
+#define FORGEDB_ASSIGN_OR_RETURN_IMPL(tmp, decl, expr)              \
+    auto tmp = (expr);                                              \
     if (!tmp) return ::forgedb::Unexpected(std::move(tmp.error())); \
     decl = std::move(tmp).value()

@@ -68,9 +68,7 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
     return time_point_cast<microseconds>(tp);
 }
 
-Timestamp FromUnixSeconds(long long seconds) {
-    return Timestamp{std::chrono::seconds{seconds}};
-}
+Timestamp FromUnixSeconds(long long seconds) { return Timestamp{std::chrono::seconds{seconds}}; }
 
 namespace {
 std::string Format(Timestamp t, bool micros) {

@@ -24,7 +24,7 @@ struct Request {
     std::multimap<std::string, std::string, CaseInsensitiveLess> headers;
     std::multimap<std::string, std::string> query;
     std::map<std::string, std::string> params;  // from {name} placeholders
-    std::string_view body;                       // valid during the handler call
+    std::string_view body;                      // valid during the handler call
     std::string remote_addr;
 
     // The first value of a header, if present.

@@ -14,7 +14,7 @@ namespace forgedb::http {
 
 struct ServerOptions {
     std::string host = "127.0.0.1";
-    int port = 8080;  // 0: any free port (see Server::port())
+    int port = 8080;   // 0: any free port (see Server::port())
     int threads = 32;  // one per concurrent keep-alive connection
     std::size_t max_body_bytes = 25 * 1024 * 1024;
 };

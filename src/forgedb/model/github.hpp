@@ -13,7 +13,8 @@ inline const Table kUserRepositoryAssociation{
 inline const Table kRepositoryHook{"github_repository_hook", {"id"}, "updated_at"};
 inline const Table kMilestone{"github_milestone", {"id"}, "updated_at"};
 inline const Table kPullRequest{"github_pull_request", {"id"}, "updated_at"};
-inline const Table kPullRequestFile{"github_pull_request_file", {"pull_request_id", "filename"}, ""};
+inline const Table kPullRequestFile{
+    "github_pull_request_file", {"pull_request_id", "filename"}, ""};
 inline const Table kIssue{"github_issue", {"id"}, "updated_at"};
 inline const Table kIssueLabel{"github_issue_label", {"id"}, ""};
 inline const Table kIssueComment{"github_issue_comment", {"id"}, "updated_at"};

@@ -80,7 +80,8 @@ void WorkerPool::Heartbeat() {
 Result<int> WorkerPool::Drain() {
     FORGEDB_ASSIGN_OR_RETURN(auto conn, db_.Connect());
     JobQueue queue(*conn, clock_);
-    std::string owner = options_.name + "@" + HostName() + ":" + std::to_string(getpid()) + "/drain";
+    std::string owner =
+        options_.name + "@" + HostName() + ":" + std::to_string(getpid()) + "/drain";
     int ran = 0;
     for (;;) {
         FORGEDB_ASSIGN_OR_RETURN(bool did, RunOne(queue, owner));

@@ -5,10 +5,10 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <map>
-#include <mutex>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>

@@ -138,10 +138,11 @@ namespace {
 Result<std::optional<std::string>> PhabricatorUserColumn(Connection& conn, std::string_view column,
                                                          const std::string& instance,
                                                          const std::string& username) {
-    std::string select = "SELECT " + std::string(column) + " FROM phabricator_user WHERE instance = ? AND ";
+    std::string select =
+        "SELECT " + std::string(column) + " FROM phabricator_user WHERE instance = ? AND ";
     std::string order = " ORDER BY deleted_at IS NOT NULL, phid LIMIT 1";
-    FORGEDB_ASSIGN_OR_RETURN(auto exact,
-                             FirstText(conn, select + "username = ?" + order, {instance, username}));
+    FORGEDB_ASSIGN_OR_RETURN(
+        auto exact, FirstText(conn, select + "username = ?" + order, {instance, username}));
     if (exact) return exact;
     return FirstText(conn, select + "lower(username) = ?" + order, {instance, Lower(username)});
 }

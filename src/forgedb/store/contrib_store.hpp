@@ -21,12 +21,12 @@ struct ContributionRow {
     std::string instance;   // configured instance ("github" for GitHub)
     std::string kind;       // "change", "task", "commit", "pull_request", "issue"
     std::string source_id;  // change number, task id, commit SHA, pull request / issue id
-    std::string account;    // gerrit: lower(owner username); phabricator: PHID; github: lower(login)
-    Timestamp time{};       // when it happened (UTC): created, merged, committed
-    std::string status;     // forge status as stored: MERGED/NEW/ABANDONED, open/resolved/..., merged
+    std::string account;  // gerrit: lower(owner username); phabricator: PHID; github: lower(login)
+    Timestamp time{};     // when it happened (UTC): created, merged, committed
+    std::string status;   // forge status as stored: MERGED/NEW/ABANDONED, open/resolved/..., merged
     std::string title;
-    std::string url;        // when the mirror has one (GitHub html_url); "" otherwise
-    std::string project;    // gerrit project; github "owner/repo"; "" for phabricator
+    std::string url;      // when the mirror has one (GitHub html_url); "" otherwise
+    std::string project;  // gerrit project; github "owner/repo"; "" for phabricator
     bool authored = false;
     bool assigned = false;
 };

@@ -32,12 +32,13 @@ Result<Inserted> InsertJob(Connection& conn, const NewJob& job, Timestamp now) {
     };
     FORGEDB_ASSIGN_OR_RETURN(
         auto res,
-        conn.Query("INSERT INTO job (kind, args, state, attempts, max_attempts, run_after, "
-                   "parent_id, unique_key, created_at, updated_at) "
-                   "VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
-                   {job.kind, job.args, static_cast<std::int64_t>(job.max_attempts),
-                    FormatLocalTime(job.run_after), null_or(job.parent_id),
-                    null_or(job.unique_key), ts, ts}));
+        conn.Query(
+            "INSERT INTO job (kind, args, state, attempts, max_attempts, run_after, "
+            "parent_id, unique_key, created_at, updated_at) "
+            "VALUES (?, ?, 'queued', 0, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
+            {job.kind, job.args, static_cast<std::int64_t>(job.max_attempts),
+             FormatLocalTime(job.run_after), null_or(job.parent_id), null_or(job.unique_key), ts,
+             ts}));
     if (!res.empty()) return Inserted{static_cast<std::int64_t>(res.Int(0, 0)), true};
     if (!job.unique_key) return Unexpected(ErrorCode::kDatabase, "job insert returned no id");
     FORGEDB_ASSIGN_OR_RETURN(
@@ -82,10 +83,10 @@ Result<std::optional<JobTree>> LoadJobTree(Connection& conn, std::int64_t id) {
     while (!frontier.empty()) {
         std::vector<std::int64_t> next;
         for (auto parent : frontier) {
-            FORGEDB_ASSIGN_OR_RETURN(
-                auto res, conn.Query(std::string("SELECT ") + kJobColumns +
-                                         " FROM job WHERE parent_id = ? ORDER BY id",
-                                     {parent}));
+            FORGEDB_ASSIGN_OR_RETURN(auto res,
+                                     conn.Query(std::string("SELECT ") + kJobColumns +
+                                                    " FROM job WHERE parent_id = ? ORDER BY id",
+                                                {parent}));
             for (size_t r = 0; r < res.rows.size(); ++r) {
                 all.push_back(ReadJob(res, r));
                 next.push_back(all.back().id);
@@ -98,7 +99,8 @@ Result<std::optional<JobTree>> LoadJobTree(Connection& conn, std::int64_t id) {
     for (const auto& j : all) {
         tree.progress_done += j.progress_done;
         tree.items += j.items;
-        if (j.progress_total) tree.progress_total = tree.progress_total.value_or(0) + *j.progress_total;
+        if (j.progress_total)
+            tree.progress_total = tree.progress_total.value_or(0) + *j.progress_total;
         if (j.state != "succeeded") all_succeeded = false;
         if (j.state == "running") any_running = true;
         if (j.state == "queued") any_queued = true;
@@ -143,10 +145,9 @@ Result<std::string> JobState(Connection& conn, std::int64_t id) {
 }
 
 Result<std::vector<JobRow>> ListJobs(Connection& conn, int limit) {
-    FORGEDB_ASSIGN_OR_RETURN(
-        auto res, conn.Query(std::string("SELECT ") + kJobColumns +
-                                 " FROM job ORDER BY id DESC LIMIT ?",
-                             {static_cast<std::int64_t>(limit)}));
+    FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(std::string("SELECT ") + kJobColumns +
+                                                      " FROM job ORDER BY id DESC LIMIT ?",
+                                                  {static_cast<std::int64_t>(limit)}));
     std::vector<JobRow> out;
     for (size_t r = 0; r < res.rows.size(); ++r) out.push_back(ReadJob(res, r));
     return out;
@@ -176,7 +177,8 @@ Result<std::optional<JobRow>> LeaseJob(Connection& conn, const std::string& owne
     std::string lock = conn.dialect() == Dialect::kPostgres ? " FOR UPDATE SKIP LOCKED" : "";
     std::string pick =
         "SELECT id FROM (SELECT id, run_after AS due FROM (SELECT id, run_after FROM job "
-        "WHERE state = 'queued' AND run_after <= ? ORDER BY run_after, id LIMIT 1" + lock +
+        "WHERE state = 'queued' AND run_after <= ? ORDER BY run_after, id LIMIT 1" +
+        lock +
         ") q UNION ALL SELECT id, lease_expires_at AS due FROM (SELECT id, lease_expires_at FROM "
         "job WHERE state = 'running' AND lease_expires_at < ? ORDER BY lease_expires_at LIMIT 1" +
         lock + ") r) c ORDER BY due, id LIMIT 1";
@@ -202,17 +204,18 @@ Status FinishJob(Connection& conn, std::int64_t id, const std::string& state,
 
 Status RescheduleJob(Connection& conn, std::int64_t id, const std::string& error,
                      Timestamp run_after, Timestamp now, bool refund_attempt) {
-    FORGEDB_TRY(conn.Query(
-        "UPDATE job SET state = 'queued', last_error = ?, lease_owner = NULL, "
-        "lease_expires_at = NULL, run_after = ?, updated_at = ?, "
-        "attempts = CASE WHEN ? THEN attempts - 1 ELSE attempts END WHERE id = ?",
-        {error, FormatLocalTime(run_after), FormatLocalTime(now), refund_attempt, id}));
+    FORGEDB_TRY(
+        conn.Query("UPDATE job SET state = 'queued', last_error = ?, lease_owner = NULL, "
+                   "lease_expires_at = NULL, run_after = ?, updated_at = ?, "
+                   "attempts = CASE WHEN ? THEN attempts - 1 ELSE attempts END WHERE id = ?",
+                   {error, FormatLocalTime(run_after), FormatLocalTime(now), refund_attempt, id}));
     return Ok();
 }
 
 Result<std::optional<JobRow>> LoadJob(Connection& conn, std::int64_t id) {
     FORGEDB_ASSIGN_OR_RETURN(
-        auto res, conn.Query(std::string("SELECT ") + kJobColumns + " FROM job WHERE id = ?", {id}));
+        auto res,
+        conn.Query(std::string("SELECT ") + kJobColumns + " FROM job WHERE id = ?", {id}));
     if (res.empty()) return std::optional<JobRow>{};
     return std::optional<JobRow>{ReadJob(res, 0)};
 }

@@ -15,7 +15,7 @@ namespace forgedb::store {
 struct JobRow {
     std::int64_t id = 0;
     std::string kind;
-    std::string args;  // JSON
+    std::string args;   // JSON
     std::string state;  // queued, running, succeeded, failed, dead
     int attempts = 0;
     int max_attempts = 0;

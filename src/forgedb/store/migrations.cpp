@@ -18,8 +18,9 @@ Result<std::vector<std::string>> Migrate(Connection& conn) {
     {
         FORGEDB_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(conn));
         FORGEDB_TRY(lock());
-        FORGEDB_TRY(conn.ExecScript(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT)"));
+        FORGEDB_TRY(
+            conn.ExecScript("CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, "
+                            "applied_at TEXT)"));
         FORGEDB_TRY(tx.Commit());
     }
     std::vector<std::string> applied;
@@ -27,8 +28,8 @@ Result<std::vector<std::string>> Migrate(Connection& conn) {
         FORGEDB_ASSIGN_OR_RETURN(auto tx, Transaction::Begin(conn));
         FORGEDB_TRY(lock());
         FORGEDB_ASSIGN_OR_RETURN(
-            auto seen, conn.Query("SELECT 1 FROM schema_migrations WHERE name = ?",
-                                  {std::string(m.name)}));
+            auto seen,
+            conn.Query("SELECT 1 FROM schema_migrations WHERE name = ?", {std::string(m.name)}));
         if (!seen.empty()) continue;
         auto st = conn.ExecScript(m.sql);
         if (!st) {

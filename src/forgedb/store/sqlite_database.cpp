@@ -11,8 +11,8 @@
 
 #include <atomic>
 #include <chrono>
-#include <memory>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,9 +40,8 @@ public:
     void Acquire(bool priority) {
         std::unique_lock lock(mu_);
         if (priority) ++priority_waiting_;
-        cv_.wait(lock, [&] {
-            return !held_ && (priority || (priority_waiting_ == 0 && !reserved_));
-        });
+        cv_.wait(lock,
+                 [&] { return !held_ && (priority || (priority_waiting_ == 0 && !reserved_)); });
         if (priority) --priority_waiting_;
         held_ = true;
     }
@@ -280,9 +279,8 @@ public:
 
     Result<std::unique_ptr<Connection>> Connect() override {
         FORGEDB_ASSIGN_OR_RETURN(auto conn, Open());
-        std::call_once(checkpointer_started_, [this] {
-            checkpointer_ = std::thread([this] { CheckpointLoop(); });
-        });
+        std::call_once(checkpointer_started_,
+                       [this] { checkpointer_ = std::thread([this] { CheckpointLoop(); }); });
         return conn;
     }
 
@@ -290,8 +288,7 @@ private:
     Result<std::unique_ptr<Connection>> Open() {
         sqlite3* db = nullptr;
         int rc = sqlite3_open_v2(path_.c_str(), &db,
-                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                     SQLITE_OPEN_NOMUTEX,
+                                 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                  nullptr);
         if (rc != SQLITE_OK) {
             Error e = SqliteError(db, rc, "open " + path_);
@@ -333,8 +330,8 @@ private:
             // Copy (and sync) in passes until only a short tail is left, without holding writers.
             for (int pass = 0; pass < 8; ++pass) {
                 int log = 0, done = 0;
-                int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                                   &done);
+                int rc =
+                    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
                 if (rc != SQLITE_OK || log - done <= kTailFrames) break;
             }
             // The tail is short, and it must not wait behind a burst of intake: priority.

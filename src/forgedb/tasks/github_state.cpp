@@ -38,7 +38,7 @@ void DbRateLimitBook::Observe(const std::string& token_id, const std::string& re
 }
 
 std::optional<sources::github::Budget> DbRateLimitBook::Get(const std::string& token_id,
-                                                           const std::string& resource) {
+                                                            const std::string& resource) {
     std::lock_guard lock(mu_);
     auto* c = Conn();
     if (c == nullptr) return std::nullopt;
@@ -48,7 +48,7 @@ std::optional<sources::github::Budget> DbRateLimitBook::Get(const std::string& t
 }
 
 std::optional<sources::github::EtagCache::Entry> DbEtagCache::Get(const std::string& url,
-                                                                 const std::string& token_id) {
+                                                                  const std::string& token_id) {
     std::lock_guard lock(mu_);
     auto* c = Conn();
     if (c == nullptr) return std::nullopt;
@@ -57,8 +57,8 @@ std::optional<sources::github::EtagCache::Entry> DbEtagCache::Get(const std::str
     return Entry{(*row)->etag, (*row)->body, (*row)->link};
 }
 
-void DbEtagCache::Put(const std::string& url, const std::string& token_id,
-                      const std::string& etag, const std::string& body, const std::string& link) {
+void DbEtagCache::Put(const std::string& url, const std::string& token_id, const std::string& etag,
+                      const std::string& body, const std::string& link) {
     std::lock_guard lock(mu_);
     auto* c = Conn();
     if (c == nullptr) return;

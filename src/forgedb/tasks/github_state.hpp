@@ -17,8 +17,8 @@ namespace forgedb::tasks {
 class DbRateLimitBook final : public sources::github::RateLimitBook {
 public:
     DbRateLimitBook(store::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
-    void Observe(const std::string& token_id, const std::string& resource, int limit,
-                 int remaining, Timestamp reset_at) override;
+    void Observe(const std::string& token_id, const std::string& resource, int limit, int remaining,
+                 Timestamp reset_at) override;
     std::optional<sources::github::Budget> Get(const std::string& token_id,
                                                const std::string& resource) override;
 

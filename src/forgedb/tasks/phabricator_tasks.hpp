@@ -43,7 +43,7 @@ struct PhabricatorCrawl {
     std::string phid;      // object
     bool incremental = false;
     std::optional<Timestamp> created_start, created_end;  // tasks, revisions: window
-    std::string after;  // cursor of this page ("" = first page)
+    std::string after;                                    // cursor of this page ("" = first page)
 
     std::string ArgsJson() const;
     static Result<PhabricatorCrawl> FromArgs(const std::string& json);

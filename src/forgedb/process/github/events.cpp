@@ -15,7 +15,8 @@ namespace gh = model::github;
 Result<Json> Require(Json payload, std::string_view key) {
     auto v = JsonGet(payload, key);
     if (!v || !v->is_object()) {
-        return Unexpected(ErrorCode::kMissingData, "payload has no '" + std::string(key) + "' object");
+        return Unexpected(ErrorCode::kMissingData,
+                          "payload has no '" + std::string(key) + "' object");
     }
     return *v;
 }
@@ -84,7 +85,8 @@ Result<EventResult> IssuesEvent(Json payload, const Context& ctx) {
         // tombstone and the new one is stored.
         FORGEDB_TRY(MarkDeleted(gh::kIssue, p.id, ctx));
         std::optional<std::int64_t> new_repo_id;
-        if (auto repo = JsonPath(payload, {"changes", "new_repository"}); repo && repo->is_object()) {
+        if (auto repo = JsonPath(payload, {"changes", "new_repository"});
+            repo && repo->is_object()) {
             FORGEDB_ASSIGN_OR_RETURN(auto rp, ProcessRepository(*repo, ctx));
             new_repo_id = rp.id;
         }
@@ -179,8 +181,7 @@ Result<EventResult> ReviewCommentEvent(Json payload, const Context& ctx) {
     FORGEDB_ASSIGN_OR_RETURN(Json pr, Require(payload, "pull_request"));
     FORGEDB_ASSIGN_OR_RETURN(auto repo_id, ProcessEnvelope(payload, ctx));
     FORGEDB_ASSIGN_OR_RETURN(auto pp, ProcessPullRequest(pr, ctx));
-    FORGEDB_ASSIGN_OR_RETURN(auto p,
-                             ProcessPullRequestReviewComment(comment, pp.id, repo_id, ctx));
+    FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessPullRequestReviewComment(comment, pp.id, repo_id, ctx));
     if (Action(payload) == "deleted") {
         FORGEDB_TRY(MarkDeleted(gh::kPullRequestReviewComment, p.id, ctx));
         return EventResult{EventOutcome::kProcessed, {}};
@@ -228,9 +229,12 @@ constexpr EventRoute kEvents[] = {
 
 const char* EventOutcomeName(EventOutcome o) {
     switch (o) {
-        case EventOutcome::kProcessed: return "processed";
-        case EventOutcome::kStale: return "stale";
-        case EventOutcome::kIgnored: return "ignored";
+        case EventOutcome::kProcessed:
+            return "processed";
+        case EventOutcome::kStale:
+            return "stale";
+        case EventOutcome::kIgnored:
+            return "ignored";
     }
     return "unknown";
 }

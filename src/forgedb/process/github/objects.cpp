@@ -54,8 +54,8 @@ Result<Value> Convert(Json v, const Field& f) {
         case Kind::kJson:
             return Value{JsonText(v)};
     }
-    return Unexpected(ErrorCode::kInvalid, "unexpected value for '" + std::string(f.json) +
-                                               "': " + JsonText(v));
+    return Unexpected(ErrorCode::kInvalid,
+                      "unexpected value for '" + std::string(f.json) + "': " + JsonText(v));
 }
 
 // Copies the fields present in obj into row.
@@ -148,7 +148,7 @@ Result<Processed> Write(const model::Table& table, std::int64_t id, Row& row, co
 
 // Labels of an issue or pull request: each label upserted, the relation replaced.
 Result<std::vector<std::int64_t>> ProcessLabels(Json labels, std::int64_t repo_id,
-                                                           const Context& ctx) {
+                                                const Context& ctx) {
     std::vector<std::int64_t> refs;
     simdjson::dom::array arr;
     if (labels.get_array().get(arr)) {
@@ -290,14 +290,10 @@ constexpr Field kPullRequestFields[] = {
 };
 
 constexpr Field kPullRequestFileFields[] = {
-    {"filename", "filename", Kind::kText},
-    {"sha", "sha", Kind::kText},
-    {"status", "status", Kind::kText},
-    {"additions", "additions", Kind::kInt},
-    {"deletions", "deletions", Kind::kInt},
-    {"changes", "changes", Kind::kInt},
-    {"patch", "patch", Kind::kText},
-    {"previous_filename", "previous_filename", Kind::kText},
+    {"filename", "filename", Kind::kText},  {"sha", "sha", Kind::kText},
+    {"status", "status", Kind::kText},      {"additions", "additions", Kind::kInt},
+    {"deletions", "deletions", Kind::kInt}, {"changes", "changes", Kind::kInt},
+    {"patch", "patch", Kind::kText},        {"previous_filename", "previous_filename", Kind::kText},
 };
 
 constexpr Field kIssueCommentFields[] = {
@@ -415,7 +411,8 @@ Result<Processed> ProcessIssue(Json issue, std::optional<std::int64_t> repo_id,
     }
     SetOptionalId(row, "repo_id", repo_id);
     // The issues API lists pull requests too; they carry a "pull_request" member.
-    if (JsonGet(issue, "title")) row.Set("is_pull_request", JsonGet(issue, "pull_request").has_value());
+    if (JsonGet(issue, "title"))
+        row.Set("is_pull_request", JsonGet(issue, "pull_request").has_value());
     std::vector<Json> users;
     FORGEDB_TRY(UserRef(issue, "user", "user", row, users));
     FORGEDB_TRY(UserRef(issue, "assignee", "assignee", row, users));
@@ -627,8 +624,7 @@ Status CommitCommon(Json commit, std::string_view sha_key, std::optional<std::in
     if (!commit.is_object()) return Unexpected(ErrorCode::kInvalid, "commit is not an object");
     auto s = JsonGetString(commit, sha_key);
     if (!s || s->empty()) {
-        return Unexpected(ErrorCode::kMissingData,
-                          "commit has no '" + std::string(sha_key) + "'");
+        return Unexpected(ErrorCode::kMissingData, "commit has no '" + std::string(sha_key) + "'");
     }
     sha = *s;
     row.Set("sha", sha);
@@ -704,8 +700,8 @@ Result<Processed> ProcessPushCommit(Json commit, std::optional<std::int64_t> rep
                                     const std::string& repo_full_name, const Context& ctx) {
     Row row;
     std::string sha;
-    FORGEDB_TRY(CommitCommon(commit, "id", repo_id, repo_full_name, JsonGet(commit, "message"),
-                             row, sha));
+    FORGEDB_TRY(
+        CommitCommon(commit, "id", repo_id, repo_full_name, JsonGet(commit, "message"), row, sha));
     if (auto a = JsonGet(commit, "author"); a && a->is_object()) {
         SetText(row, "author_name", JsonGet(*a, "name"));
         SetText(row, "author_email", JsonGet(*a, "email"));

@@ -21,8 +21,7 @@ Result<Processed> ProcessRepository(Json repo, const Context& ctx);
 Result<Processed> ProcessLabel(Json label, std::int64_t repo_id, const Context& ctx);
 Result<Processed> ProcessMilestone(Json milestone, std::int64_t repo_id, const Context& ctx);
 // repo_id: the issue's repository when the caller knows it (webhooks, repository crawls).
-Result<Processed> ProcessIssue(Json issue, std::optional<std::int64_t> repo_id,
-                               const Context& ctx);
+Result<Processed> ProcessIssue(Json issue, std::optional<std::int64_t> repo_id, const Context& ctx);
 Result<Processed> ProcessPullRequest(Json pull_request, const Context& ctx);
 Result<Processed> ProcessPullRequestFile(Json file, std::int64_t pull_request_id,
                                          const Context& ctx);
@@ -30,8 +29,7 @@ Result<Processed> ProcessIssueComment(Json comment, std::int64_t issue_id,
                                       std::optional<std::int64_t> issue_number,
                                       std::optional<std::int64_t> repo_id, const Context& ctx);
 Result<Processed> ProcessPullRequestReview(Json review, std::int64_t pull_request_id,
-                                           std::optional<std::int64_t> repo_id,
-                                           const Context& ctx);
+                                           std::optional<std::int64_t> repo_id, const Context& ctx);
 Result<Processed> ProcessPullRequestReviewComment(Json comment, std::int64_t pull_request_id,
                                                   std::optional<std::int64_t> repo_id,
                                                   const Context& ctx);
