@@ -1305,6 +1305,27 @@ struct Paging {
     long long per_page = 30;
 };
 
+// GitHub's Link header (prev, next, last, first) for page `page` of `last`; none when the answer
+// is the one and only page.
+void AddPageLinks(http::Response& res, const std::string& base_url, const http::Request& req,
+                  long long page, long long last) {
+    if (last <= 1 && page <= 1) return;
+    auto link = [&](long long to, const char* rel) {
+        return "<" + base_url + req.path + "?" + QueryString(req.query, to) + ">; rel=\"" + rel +
+               "\"";
+    };
+    std::vector<std::string> links;
+    if (page > 1) links.push_back(link(std::min(page - 1, last), "prev"));
+    if (page < last) {
+        links.push_back(link(page + 1, "next"));
+        links.push_back(link(last, "last"));
+    }
+    if (page > 1) links.push_back(link(1, "first"));
+    std::string header;
+    for (const auto& l : links) header += (header.empty() ? "" : ", ") + l;
+    res.headers.emplace_back("Link", header);
+}
+
 Paging ReadPaging(const http::Request& req) {
     Paging p;
     if (auto v = req.Query("per_page")) {
@@ -1338,22 +1359,7 @@ http::Response PageOf(const http::Request& req, const std::string& base_url,
     }
     body += ']';
     http::Response res = http::Response::Json(200, std::move(body));
-    if (last > 1 || p.page > 1) {
-        auto link = [&](long long page, const char* rel) {
-            return "<" + base_url + req.path + "?" + QueryString(req.query, page) + ">; rel=\"" +
-                   rel + "\"";
-        };
-        std::vector<std::string> links;
-        if (p.page > 1) links.push_back(link(std::min(p.page - 1, last), "prev"));
-        if (p.page < last) {
-            links.push_back(link(p.page + 1, "next"));
-            links.push_back(link(last, "last"));
-        }
-        if (p.page > 1) links.push_back(link(1, "first"));
-        std::string header;
-        for (const auto& l : links) header += (header.empty() ? "" : ", ") + l;
-        res.headers.emplace_back("Link", header);
-    }
+    AddPageLinks(res, base_url, req, p.page, last);
     return res;
 }
 
@@ -1932,22 +1938,7 @@ http::Response FakeGithub::SearchIssues(const http::Request& req) {
     body += "]}";
     http::Response res = http::Response::Json(200, std::move(body));
     const long long last = std::max<long long>(1, (reachable + p.per_page - 1) / p.per_page);
-    if (last > 1 || p.page > 1) {
-        auto link = [&](long long page, const char* rel) {
-            return "<" + base_url() + req.path + "?" + QueryString(req.query, page) + ">; rel=\"" +
-                   rel + "\"";
-        };
-        std::vector<std::string> links;
-        if (p.page > 1) links.push_back(link(std::min(p.page - 1, last), "prev"));
-        if (p.page < last) {
-            links.push_back(link(p.page + 1, "next"));
-            links.push_back(link(last, "last"));
-        }
-        if (p.page > 1) links.push_back(link(1, "first"));
-        std::string header;
-        for (const auto& l : links) header += (header.empty() ? "" : ", ") + l;
-        res.headers.emplace_back("Link", header);
-    }
+    AddPageLinks(res, base_url(), req, p.page, last);
     return res;
 }
 
