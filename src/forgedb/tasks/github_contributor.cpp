@@ -28,6 +28,7 @@
 #include <unordered_set>
 
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/url.hpp"
 #include "forgedb/process/github/objects.hpp"
 #include "forgedb/store/crawl_store.hpp"
 #include "forgedb/store/github_store.hpp"
@@ -82,22 +83,6 @@ Result<ContributorArgs> ParseContributorArgs(const std::string& text) {
     }
     if (a.login.empty()) return Unexpected(ErrorCode::kInvalid, what + ": no login");
     return a;
-}
-
-// Percent-encodes a query parameter value.
-std::string Encode(std::string_view s) {
-    static const char* kHex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-            out += static_cast<char>(c);
-        } else {
-            out += '%';
-            out += kHex[c >> 4];
-            out += kHex[c & 15];
-        }
-    }
-    return out;
 }
 
 process::github::Context ApiContext(store::Connection& conn, const Clock& clock,
@@ -209,13 +194,13 @@ private:
     Result<Owner> ListRepositories(const std::string& org) {
         Owner owner;
         owner.qualifier = "org";
-        std::string url = "/orgs/" + Encode(org) + "/repos?per_page=100&type=all";
+        std::string url = "/orgs/" + PercentEncode(org) + "/repos?per_page=100&type=all";
         bool first = true;
         while (!url.empty()) {
             auto got = client_.Get(url);
             if (!got && first && got.error().code == ErrorCode::kNotFound) {
                 owner.qualifier = "user";
-                url = "/users/" + Encode(org) + "/repos?per_page=100&type=all";
+                url = "/users/" + PercentEncode(org) + "/repos?per_page=100&type=all";
                 got = client_.Get(url);
             }
             if (!got && got.error().code == ErrorCode::kNotFound) {
@@ -251,7 +236,8 @@ private:
     // Walks the commits of the login in one repository within the window.
     Status CrawlCommits(const Repo& repo) {
         // `until` is inclusive on GitHub; the window's end is exclusive, which the view applies.
-        std::string url = "/repos/" + repo.full_name + "/commits?author=" + Encode(a_.login) +
+        std::string url = "/repos/" + repo.full_name +
+                          "/commits?author=" + PercentEncode(a_.login) +
                           "&since=" + FormatForgeTime(a_.start) +
                           "&until=" + FormatForgeTime(a_.end) + "&per_page=100";
         while (!url.empty()) {
@@ -317,7 +303,7 @@ private:
         // Ascending creation order keeps the pages stable while they are read; search answers
         // carry no ETag, so the requests are not conditional.
         std::string url =
-            "/search/issues?q=" + Encode(query) + "&sort=created&order=asc&per_page=100";
+            "/search/issues?q=" + PercentEncode(query) + "&sort=created&order=asc&per_page=100";
         GetOptions options;
         options.conditional = false;
         bool first = true;
