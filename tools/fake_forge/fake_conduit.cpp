@@ -497,7 +497,8 @@ json PagedAnswer(const std::vector<const json*>& items, const json& params,
 
 }  // namespace
 
-FakeConduit::FakeConduit(FakeConduitOptions options) : options_(std::move(options)) {
+FakeConduit::FakeConduit(FakeConduitOptions options)
+    : FakeServer(options.max_logged_urls), options_(std::move(options)) {
     tokens_ = options_.tokens;
     {
         std::unique_lock lock(data_mu_);
@@ -794,8 +795,6 @@ void FakeConduit::SetTokens(std::vector<std::string> tokens) {
     tokens_ = std::move(tokens);
 }
 
-void FakeConduit::AddFault(Fault fault) { pipeline_.AddFault(std::move(fault)); }
-
 void FakeConduit::AddConduitError(ConduitErrorFault fault) {
     std::lock_guard lock(state_mu_);
     if (fault.count > 0) conduit_errors_.push_back(std::move(fault));
@@ -807,16 +806,10 @@ void FakeConduit::ClearFaults() {
     conduit_errors_.clear();
 }
 
-std::vector<Fault> FakeConduit::PendingFaults() const { return pipeline_.PendingFaults(); }
-
 std::vector<ConduitErrorFault> FakeConduit::PendingConduitErrors() const {
     std::lock_guard lock(state_mu_);
     return {conduit_errors_.begin(), conduit_errors_.end()};
 }
-
-RequestStats FakeConduit::Stats() const { return pipeline_.Stats(); }
-
-void FakeConduit::ResetStats() { pipeline_.ResetStats(); }
 
 // ---------------------------------------------------------------------------------------------
 // Conduit methods (callers hold data_mu_ shared)
@@ -1105,10 +1098,6 @@ void FakeConduit::AddControlRoutes() {
 Status FakeConduit::Start() {
     return listener_.Start(router_, options_.host, options_.port, options_.threads);
 }
-
-void FakeConduit::Stop() { listener_.Stop(); }
-
-int FakeConduit::port() const { return listener_.port(); }
 
 std::string FakeConduit::base_url() const {
     return "http://" + options_.host + ":" + std::to_string(port());

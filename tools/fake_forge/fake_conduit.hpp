@@ -32,8 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "fake_forge/connection.hpp"
-#include "fake_forge/fault_pipeline.hpp"
+#include "fake_forge/fake_server.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
 #include "forgedb/http/http.hpp"
@@ -83,7 +82,7 @@ struct ConduitErrorFault {
     int count = 1;
 };
 
-class FakeConduit {
+class FakeConduit : public FakeServer {
 public:
     explicit FakeConduit(FakeConduitOptions options = {});
     ~FakeConduit();
@@ -110,22 +109,16 @@ public:
 
     // ---- faults, statistics ----
 
-    void AddFault(Fault fault);  // path_prefix matches "/api/<method>"
+    // AddFault (FakeServer): a Fault's path_prefix matches "/api/<method>".
     void AddConduitError(ConduitErrorFault fault);
-    void ClearFaults();
-    std::vector<Fault> PendingFaults() const;
+    void ClearFaults();  // the queued faults and Conduit errors
     std::vector<ConduitErrorFault> PendingConduitErrors() const;
-
-    // per_path is keyed "/api/<method>"; urls holds "/api/<method>?<params without the token>".
-    RequestStats Stats() const;
-    void ResetStats();
+    // Stats (FakeServer): per_path is keyed "/api/<method>"; urls holds
+    // "/api/<method>?<params without the token>".
 
     // ---- serving ----
 
     Status Start();
-    // Stops serving; idle keep-alive connections are closed rather than waited for. Idempotent.
-    void Stop();
-    int port() const;
     std::string base_url() const;  // "http://host:port": the Phabricator base URL
 
     // Answers one request without a network (what the server calls for every request).
@@ -169,10 +162,8 @@ private:
     mutable std::mutex state_mu_;
     std::vector<std::string> tokens_;
     std::deque<ConduitErrorFault> conduit_errors_;
-    FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 
     http::Router router_;
-    connection::Listener listener_;
 };
 
 }  // namespace forgedb::fake

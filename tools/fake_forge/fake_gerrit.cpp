@@ -241,7 +241,9 @@ constexpr const char* kKinds[] = {"REWORK", "TRIVIAL_REBASE", "NO_CODE_CHANGE", 
 }  // namespace
 
 FakeGerrit::FakeGerrit(FakeGerritOptions options)
-    : options_(std::move(options)), clock_(options_.clock ? options_.clock : &system_clock_) {
+    : FakeServer(options.max_logged_urls),
+      options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : &system_clock_) {
     while (!options_.path_prefix.empty() && options_.path_prefix.back() == '/') {
         options_.path_prefix.pop_back();
     }
@@ -504,26 +506,12 @@ Result<std::string> FakeGerrit::AddPatchSet(long long number, Timestamp at) {
 // ---------------------------------------------------------------------------------------------
 // Faults and statistics
 
-void FakeGerrit::AddFault(Fault fault) { pipeline_.AddFault(std::move(fault)); }
-
-void FakeGerrit::ClearFaults() { pipeline_.ClearFaults(); }
-
-std::vector<Fault> FakeGerrit::PendingFaults() const { return pipeline_.PendingFaults(); }
-
-RequestStats FakeGerrit::Stats() const { return pipeline_.Stats(); }
-
-void FakeGerrit::ResetStats() { pipeline_.ResetStats(); }
-
 // ---------------------------------------------------------------------------------------------
 // Serving
 
 Status FakeGerrit::Start() {
     return listener_.Start(outer_, options_.host, options_.port, options_.threads);
 }
-
-void FakeGerrit::Stop() { listener_.Stop(); }
-
-int FakeGerrit::port() const { return listener_.port(); }
 
 std::string FakeGerrit::base_url() const {
     return "http://" + options_.host + ":" + std::to_string(port()) + options_.path_prefix;

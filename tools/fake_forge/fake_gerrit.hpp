@@ -40,8 +40,7 @@
 #include <string>
 #include <vector>
 
-#include "fake_forge/connection.hpp"
-#include "fake_forge/fault_pipeline.hpp"
+#include "fake_forge/fake_server.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
@@ -81,7 +80,7 @@ struct GeneratedGerritOwner {
     Timestamp latest_update{};       // greatest `updated` among them
 };
 
-class FakeGerrit {
+class FakeGerrit : public FakeServer {
 public:
     explicit FakeGerrit(FakeGerritOptions options = {});
     ~FakeGerrit();
@@ -119,24 +118,14 @@ public:
     // `updated` moves to `at`. Returns the new revision's SHA-1.
     Result<std::string> AddPatchSet(long long number, Timestamp at);
 
-    // ---- faults, statistics ----
-
+    // ---- faults, statistics (FakeServer) ----
     // Fault::path_prefix is matched against the API path: the request path without the base
-    // prefix and without "/a", e.g. "/changes/" or "/accounts/".
-    void AddFault(Fault fault);
-    void ClearFaults();
-    std::vector<Fault> PendingFaults() const;
-
-    // per_path is keyed by the API path as above ("/changes/"); urls hold what was requested.
-    RequestStats Stats() const;
-    void ResetStats();
+    // prefix and without "/a", e.g. "/changes/" or "/accounts/". Stats' per_path is keyed by the
+    // API path as above ("/changes/"); its urls hold what was requested.
 
     // ---- serving ----
 
     Status Start();
-    // Stops serving; idle keep-alive connections are closed rather than waited for. Idempotent.
-    void Stop();
-    int port() const;
     std::string base_url() const;  // "http://host:port" + path_prefix
 
     // Answers one request without a network (what the server calls for every request).
@@ -168,11 +157,8 @@ private:
     long long next_account_id_ = 1000000;
     long long next_number_ = 10000;
 
-    FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
-
     http::Router control_;  // /_fake/...
     http::Router outer_;    // catch-all patterns that call Handle()
-    connection::Listener listener_;
 };
 
 }  // namespace forgedb::fake

@@ -444,7 +444,9 @@ struct FakeGithub::Repo {
 };
 
 FakeGithub::FakeGithub(FakeGithubOptions options)
-    : options_(std::move(options)), clock_(options_.clock ? options_.clock : &system_clock_) {
+    : FakeServer(options.max_logged_urls),
+      options_(std::move(options)),
+      clock_(options_.clock ? options_.clock : &system_clock_) {
     // IDs start at realistic magnitudes, one sequence per kind.
     id_counters_ = {{"user", 1000},        {"repo", 300000000},     {"pull", 1100000000},
                     {"issue", 1500000000}, {"label", 4000000000},   {"milestone", 8000000},
@@ -1098,26 +1100,12 @@ void FakeGithub::SetIncompleteSearches(int count) {
     incomplete_searches_ = std::max(0, count);
 }
 
-void FakeGithub::AddFault(Fault fault) { pipeline_.AddFault(std::move(fault)); }
-
-void FakeGithub::ClearFaults() { pipeline_.ClearFaults(); }
-
-std::vector<Fault> FakeGithub::PendingFaults() const { return pipeline_.PendingFaults(); }
-
-RequestStats FakeGithub::Stats() const { return pipeline_.Stats(); }
-
-void FakeGithub::ResetStats() { pipeline_.ResetStats(); }
-
 // ---------------------------------------------------------------------------------------------
 // Serving
 
 Status FakeGithub::Start() {
     return listener_.Start(outer_, options_.host, options_.port, options_.threads);
 }
-
-void FakeGithub::Stop() { listener_.Stop(); }
-
-int FakeGithub::port() const { return listener_.port(); }
 
 std::string FakeGithub::base_url() const {
     if (!options_.public_url.empty()) return options_.public_url;

@@ -28,8 +28,7 @@
 #include <string>
 #include <vector>
 
-#include "fake_forge/connection.hpp"
-#include "fake_forge/fault_pipeline.hpp"
+#include "fake_forge/fake_server.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
@@ -124,7 +123,7 @@ struct RateBudget {
     int used() const { return limit - remaining; }
 };
 
-class FakeGithub {
+class FakeGithub : public FakeServer {
 public:
     explicit FakeGithub(FakeGithubOptions options = {});
     ~FakeGithub();
@@ -176,20 +175,10 @@ public:
     // the second half of their page's items), as GitHub does when a search times out.
     void SetIncompleteSearches(int count);
 
-    void AddFault(Fault fault);
-    void ClearFaults();
-    std::vector<Fault> PendingFaults() const;
-
-    RequestStats Stats() const;
-    void ResetStats();
-
     // ---- serving ----
 
     // Serves on options.host:options.port on background threads.
     Status Start();
-    // Stops serving; idle keep-alive connections are closed rather than waited for. Idempotent.
-    void Stop();
-    int port() const;
     std::string base_url() const;  // "http://host:port", or options.public_url
 
     // Answers one request without a network (what the server calls for every request).
@@ -226,12 +215,10 @@ private:
     std::map<std::string, std::map<std::string, RateBudget>> budgets_;  // by resource, token
     int incomplete_searches_ = 0;
     long long request_seq_ = 0;
-    FaultPipeline pipeline_{options_.max_logged_urls};  // faults and statistics
 
     http::Router api_;      // GitHub's routes
     http::Router control_;  // /_fake/...
     http::Router outer_;    // catch-all patterns that call Handle()
-    connection::Listener listener_;
 };
 
 }  // namespace forgedb::fake
