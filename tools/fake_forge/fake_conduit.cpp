@@ -76,35 +76,12 @@ json ErrorEnvelope(const Failure& f) {
     return {{"result", nullptr}, {"error_code", f.code}, {"error_info", f.info}};
 }
 
-const char* Reason(int status) {
-    switch (status) {
-        case 200:
-            return "OK";
-        case 403:
-            return "Forbidden";
-        case 404:
-            return "Not Found";
-        case 429:
-            return "Too Many Requests";
-        case 500:
-            return "Internal Server Error";
-        case 502:
-            return "Bad Gateway";
-        case 503:
-            return "Service Unavailable";
-        case 504:
-            return "Gateway Timeout";
-        default:
-            return "Error";
-    }
-}
-
 // What a proxy in front of Phabricator answers on errors.
 http::Response HtmlError(int status) {
     http::Response r;
     r.status = status;
     r.content_type = "text/html";
-    std::string title = std::to_string(status) + " " + Reason(status);
+    std::string title = std::to_string(status) + " " + ReasonPhrase(status);
     r.body = "<html>\r\n<head><title>" + title + "</title></head>\r\n<body>\r\n<center><h1>" +
              title + "</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
     return r;
@@ -1016,7 +993,6 @@ http::Response FakeConduit::HandleApi(const http::Request& req, const std::strin
         };
         answers.plain = [](int status, std::string_view) { return HtmlError(status); };
         answers.normal = answer;
-        answers.reason = Reason;
         if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
     }
     return answer();

@@ -66,29 +66,6 @@ http::Response ControlJson(int status, const json& body) {
     return http::Response::Json(status, Dump(body));
 }
 
-const char* Reason(int status) {
-    switch (status) {
-        case 200:
-            return "OK";
-        case 400:
-            return "Bad Request";
-        case 401:
-            return "Unauthorized";
-        case 404:
-            return "Not Found";
-        case 429:
-            return "Too Many Requests";
-        case 500:
-            return "Internal Server Error";
-        case 502:
-            return "Bad Gateway";
-        case 503:
-            return "Service Unavailable";
-        default:
-            return "Unknown";
-    }
-}
-
 std::optional<std::string> Base64Decode(std::string_view in) {
     auto value = [](char c) -> int {
         if (c >= 'A' && c <= 'Z') return c - 'A';
@@ -577,7 +554,7 @@ http::Response FakeGerrit::HandleApi(const http::Request& req, const std::string
     if (fault) {
         FaultAnswers answers;
         answers.error = [](const Fault& f) {
-            if (f.kind == FaultKind::kStatus) return Text(f.status, Reason(f.status));
+            if (f.kind == FaultKind::kStatus) return Text(f.status, ReasonPhrase(f.status));
             // Gerrit has one kind of rate limit.
             auto r = Text(429, "Too Many Requests");
             r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_seconds));
@@ -585,7 +562,6 @@ http::Response FakeGerrit::HandleApi(const http::Request& req, const std::string
         };
         answers.plain = Text;
         answers.normal = answer;
-        answers.reason = Reason;
         if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
     }
     return answer();

@@ -200,31 +200,6 @@ bool IfNoneMatchHits(std::string_view header, const std::string& etag) {
     return false;
 }
 
-const char* Reason(int status) {
-    switch (status) {
-        case 200:
-            return "OK";
-        case 304:
-            return "Not Modified";
-        case 403:
-            return "Forbidden";
-        case 404:
-            return "Not Found";
-        case 422:
-            return "Unprocessable Entity";
-        case 429:
-            return "Too Many Requests";
-        case 500:
-            return "Internal Server Error";
-        case 502:
-            return "Bad Gateway";
-        case 503:
-            return "Service Unavailable";
-        default:
-            return "Unknown";
-    }
-}
-
 std::string FaultMessage(int status) {
     switch (status) {
         case 502:
@@ -232,7 +207,7 @@ std::string FaultMessage(int status) {
         case 503:
             return "Service Unavailable";
         default:
-            return status >= 500 ? "Server Error" : Reason(status);
+            return status >= 500 ? "Server Error" : ReasonPhrase(status);
     }
 }
 
@@ -1201,7 +1176,6 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
             add_common(full, budget);
             return full;
         };
-        answers.reason = Reason;
         if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
     }
 

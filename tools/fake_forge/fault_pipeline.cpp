@@ -11,6 +11,37 @@ namespace forgedb::fake {
 
 using nlohmann::json;
 
+const char* ReasonPhrase(int status) {
+    switch (status) {
+        case 200:
+            return "OK";
+        case 304:
+            return "Not Modified";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 422:
+            return "Unprocessable Entity";
+        case 429:
+            return "Too Many Requests";
+        case 500:
+            return "Internal Server Error";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Gateway Timeout";
+        default:
+            return "Error";
+    }
+}
+
 const char* FaultKindName(FaultKind kind) {
     switch (kind) {
         case FaultKind::kStatus:
@@ -149,8 +180,7 @@ std::optional<http::Response> FaultPipeline::Apply(const Fault& fault, const htt
         case FaultKind::kTruncatedBody: {
             http::Response full = answers.normal();
             std::string raw = "HTTP/1.1 " + std::to_string(full.status) + " " +
-                              answers.reason(full.status) +
-                              "\r\nContent-Type: " + full.content_type +
+                              ReasonPhrase(full.status) + "\r\nContent-Type: " + full.content_type +
                               "\r\nContent-Length: " + std::to_string(full.body.size()) +
                               "\r\nConnection: close\r\n";
             for (const auto& [k, v] : full.headers) raw += k + ": " + v + "\r\n";

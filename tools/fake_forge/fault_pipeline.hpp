@@ -45,6 +45,9 @@ enum class FaultKind {
 // "status", "secondary_rate_limit", "too_many_requests", "slow", "truncated_body",
 // "drop_connection", "malformed_body".
 const char* FaultKindName(FaultKind kind);
+
+// The HTTP reason phrase of `status` ("Error" for one the fakes do not send).
+const char* ReasonPhrase(int status);
 std::optional<FaultKind> ParseFaultKind(std::string_view name);
 
 // A fault applied to the next `count` requests whose path starts with `path_prefix` ("" = any).
@@ -78,8 +81,6 @@ struct FaultAnswers {
     std::function<http::Response(int status, std::string_view message)> plain;
     // The answer without a fault; kTruncatedBody sends half of its body.
     std::function<http::Response()> normal;
-    // Reason phrase of a status, for the status line of a truncated answer.
-    const char* (*reason)(int status) = nullptr;
 };
 
 // How a fake words the answers of the control endpoints that AddRoutes() serves.
