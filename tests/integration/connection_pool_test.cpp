@@ -367,9 +367,9 @@ TEST_P(ConnectionPoolTest, IdleConnectionClosedByTheServerIsCheckedAndReplaced) 
     EXPECT_NE(Pid(**next), victim_pid);
 }
 
-TEST_P(ConnectionPoolTest, RecentlyReleasedConnectionIsLentWithoutACheck) {
-    // A connection released a moment ago is lent as it is (no round trip); one idle for longer
-    // than check_after is asked first. Both are the same session when healthy.
+TEST_P(ConnectionPoolTest, HealthyIdleConnectionIsLentAgainCheckedOrNot) {
+    // Whether the idle connection is lent as it is (released within check_after) or asked first
+    // (check_after 0), a healthy one is the same session again.
     for (auto check_after : {std::chrono::steady_clock::duration(std::chrono::hours(1)),
                              std::chrono::steady_clock::duration::zero()}) {
         auto db = OpenWithPool(4, check_after);

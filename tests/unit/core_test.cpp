@@ -3,6 +3,7 @@
 #include "forgedb/core/base64.hpp"
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/core/time.hpp"
 #include "forgedb/core/url.hpp"
 #include "forgedb/replication/github_webhook.hpp"
@@ -103,6 +104,22 @@ TEST(Json, RejectsMalformed) {
     auto e = JsonDocument::Parse("[1,]");
     ASSERT_FALSE(e);
     EXPECT_EQ(e.error().code, ErrorCode::kInvalid);
+}
+
+}  // namespace
+}  // namespace forgedb
+
+namespace forgedb {
+namespace {
+
+TEST(AsciiCase, LowersOnlyAsciiLettersAndComparesWithoutCase) {
+    EXPECT_EQ(AsciiLower("GitHub-Org_42 ÉTÉ"), "github-org_42 ÉtÉ");  // É stays É
+    EXPECT_EQ(AsciiLower(""), "");
+    EXPECT_TRUE(EqualsIgnoreCase("Basic ", "basic "));
+    EXPECT_TRUE(EqualsIgnoreCase("", ""));
+    EXPECT_FALSE(EqualsIgnoreCase("gzip", "gzi"));
+    EXPECT_FALSE(EqualsIgnoreCase("gzip", "gzap"));
+    EXPECT_FALSE(EqualsIgnoreCase("[", "{"));  // 0x5B and 0x7B differ by 0x20 but are no letters
 }
 
 }  // namespace

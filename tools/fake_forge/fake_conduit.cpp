@@ -18,6 +18,7 @@
 #include <functional>
 #include <set>
 
+#include "forgedb/core/text.hpp"
 #include "objects.hpp"
 
 namespace forgedb::fake {
@@ -41,11 +42,6 @@ long long NowEpoch() {
     return std::chrono::duration_cast<std::chrono::seconds>(
                std::chrono::system_clock::now().time_since_epoch())
         .count();
-}
-
-std::string Lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
 }
 
 // PHP's json_encode: compact, "/" escaped, non-ASCII as \uXXXX.
@@ -149,7 +145,7 @@ bool Truthy(const json& v) {
     if (v.is_boolean()) return v.get<bool>();
     if (v.is_number()) return v.get<double>() != 0;
     if (v.is_string()) {
-        std::string s = Lower(v.get<std::string>());
+        std::string s = AsciiLower(v.get<std::string>());
         return !s.empty() && s != "0" && s != "false";
     }
     return !v.is_null();
@@ -500,7 +496,7 @@ std::string FakeConduit::NewPhid(const std::string& type) {
 
 json& FakeConduit::EnsureUser(const std::string& username, const std::string& real_name,
                               Timestamp created) {
-    auto known = usernames_.find(Lower(username));
+    auto known = usernames_.find(AsciiLower(username));
     if (known != usernames_.end()) return users_[known->second];
     std::string phid = NewPhid("USER");
     long long when = EpochOf(created);
@@ -515,7 +511,7 @@ json& FakeConduit::EnsureUser(const std::string& username, const std::string& re
                    {"dateModified", when},
                    {"policy", {{"view", "public"}, {"edit", "no-one"}}}}},
                  {"attachments", json::object()}};
-    usernames_[Lower(username)] = phid;
+    usernames_[AsciiLower(username)] = phid;
     return users_[phid] = std::move(user);
 }
 
@@ -550,13 +546,13 @@ void FakeConduit::EnsureProjects() {
 
 std::string FakeConduit::UserPhidOf(const std::string& ref) const {
     if (ref.rfind("PHID-", 0) == 0) return ref;
-    auto it = usernames_.find(Lower(ref));
+    auto it = usernames_.find(AsciiLower(ref));
     return it == usernames_.end() ? "" : it->second;
 }
 
 std::string FakeConduit::ProjectPhidOf(const std::string& ref) const {
     if (ref.rfind("PHID-", 0) == 0) return ref;
-    std::string slug = Lower(ref);
+    std::string slug = AsciiLower(ref);
     if (!slug.empty() && slug.front() == '#') slug.erase(0, 1);
     auto it = slugs_.find(slug);
     return it == slugs_.end() ? "" : it->second;
@@ -578,7 +574,7 @@ GeneratedPhabricatorUser FakeConduit::Generate(const std::string& username, int 
         EnsureUser(username, RealNameOf(username), user_created)["phid"].get<std::string>();
     std::vector<std::string> devs;
     for (const char* d : kDevelopers) {
-        if (Lower(d) == Lower(username)) continue;
+        if (AsciiLower(d) == AsciiLower(username)) continue;
         devs.push_back(EnsureUser(d, RealNameOf(d), user_created)["phid"].get<std::string>());
     }
     auto dev = [&]() { return devs[rng.Below(devs.size())]; };
@@ -712,7 +708,7 @@ GeneratedPhabricatorUser FakeConduit::Generate(const std::string& username, int 
 
 Result<json> FakeConduit::GetUser(const std::string& username) const {
     std::shared_lock lock(data_mu_);
-    auto it = usernames_.find(Lower(username));
+    auto it = usernames_.find(AsciiLower(username));
     if (it == usernames_.end()) return Unexpected(ErrorCode::kNotFound, "no user " + username);
     return users_.at(it->second);
 }
@@ -736,7 +732,7 @@ Result<json> FakeConduit::GetRevision(long long id) const {
 
 Result<json> FakeConduit::GetProject(const std::string& slug) const {
     std::shared_lock lock(data_mu_);
-    auto it = slugs_.find(Lower(slug));
+    auto it = slugs_.find(AsciiLower(slug));
     if (it == slugs_.end()) return Unexpected(ErrorCode::kNotFound, "no project " + slug);
     return projects_.at(it->second);
 }
@@ -817,8 +813,8 @@ json FakeConduit::UserSearch(const Call& call) const {
         if (c.contains("phids") && !InList(AsList(c["phids"]), phid)) continue;
         if (c.contains("usernames")) {
             std::vector<std::string> names;
-            for (auto& n : AsList(c["usernames"])) names.push_back(Lower(n));
-            if (!InList(names, Lower(u["fields"]["username"].get<std::string>()))) continue;
+            for (auto& n : AsList(c["usernames"])) names.push_back(AsciiLower(n));
+            if (!InList(names, AsciiLower(u["fields"]["username"].get<std::string>()))) continue;
         }
         if (c.contains("isBot") && Truthy(c["isBot"])) continue;  // no bots here
         items.push_back(&u);
@@ -834,7 +830,7 @@ json FakeConduit::ProjectSearch(const Call& call) const {
     if (auto f = CheckOrder(call.params, kSpec, order)) return ErrorEnvelope(*f);
     std::vector<std::string> slugs;
     if (c.contains("slugs")) {
-        for (auto& s : AsList(c["slugs"])) slugs.push_back(Lower(s));
+        for (auto& s : AsList(c["slugs"])) slugs.push_back(AsciiLower(s));
     }
     std::vector<const json*> items;
     std::map<long long, const json*> all;

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "forgedb/core/text.hpp"
 #include "forgedb/core/url.hpp"
 #include "objects.hpp"
 
@@ -518,9 +519,7 @@ http::Response FakeGerrit::Handle(const http::Request& req) {
 bool FakeGerrit::Authorized(const http::Request& req) const {
     auto h = req.Header("Authorization");
     if (!h || h->size() < 6) return false;
-    std::string scheme(h->substr(0, 6));
-    for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (scheme != "basic ") return false;
+    if (!EqualsIgnoreCase(h->substr(0, 6), "basic ")) return false;
     auto decoded = Base64Decode(h->substr(6));
     if (!decoded) return false;
     size_t colon = decoded->find(':');

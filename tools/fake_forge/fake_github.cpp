@@ -31,6 +31,7 @@
 #include <type_traits>
 
 #include "forgedb/core/crypto.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/core/url.hpp"
 #include "objects.hpp"
 
@@ -45,11 +46,6 @@ constexpr const char* kDocs = "https://docs.github.com/rest";
 constexpr const char* kRateLimitDocs =
     "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api";
 constexpr int kMaxSegments = 12;
-
-std::string Lower(std::string s) {
-    for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
     return s.substr(0, prefix.size()) == prefix;
@@ -104,7 +100,8 @@ std::string TokenOf(const http::Request& req) {
     if (!h) return "";
     std::string_view v = *h;
     for (std::string_view scheme : {"token ", "bearer "}) {
-        if (v.size() > scheme.size() && Lower(std::string(v.substr(0, scheme.size()))) == scheme) {
+        if (v.size() > scheme.size() &&
+            AsciiLower(std::string(v.substr(0, scheme.size()))) == scheme) {
             std::string_view t = v.substr(scheme.size());
             while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
             return std::string(t);
@@ -337,9 +334,9 @@ struct FakeGithub::Repo {
     long long next_number = 1;
 
     json* FindLabel(const std::string& name) {
-        std::string want = Lower(name);
+        std::string want = AsciiLower(name);
         for (auto& l : labels) {
-            if (Lower(l.value("name", "")) == want) return &l;
+            if (AsciiLower(l.value("name", "")) == want) return &l;
         }
         return nullptr;
     }
@@ -445,13 +442,13 @@ Timestamp FakeGithub::Now() const { return clock_->Now(); }
 long long FakeGithub::NextId(const char* counter) { return ++id_counters_[counter]; }
 
 FakeGithub::Repo* FakeGithub::FindRepo(const std::string& owner, const std::string& name) const {
-    auto it = repos_.find(Lower(owner + "/" + name));
+    auto it = repos_.find(AsciiLower(owner + "/" + name));
     return it == repos_.end() ? nullptr : it->second.get();
 }
 
 void FakeGithub::AddUser(const json& user) {
     std::unique_lock lock(data_mu_);
-    std::string key = Lower(user.value("login", ""));
+    std::string key = AsciiLower(user.value("login", ""));
     if (key.empty()) return;
     if (!users_.count(key)) user_order_.push_back(key);
     users_[key] = obj::FullUser(user, Time(Now()));
@@ -459,7 +456,7 @@ void FakeGithub::AddUser(const json& user) {
 
 void FakeGithub::SetTokenUser(const std::string& token, const std::string& login) {
     std::lock_guard lock(state_mu_);
-    token_users_[token] = Lower(login);
+    token_users_[token] = AsciiLower(login);
 }
 
 GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, GenerateOptions o) {
@@ -468,7 +465,7 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
     const std::string start_time = Time(o.start);
 
     auto ensure_user = [&](const std::string& login, bool organization = false) -> json {
-        std::string key = Lower(login);
+        std::string key = AsciiLower(login);
         auto it = users_.find(key);
         if (it == users_.end()) {
             json full =
@@ -500,7 +497,7 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
                        Time(last_created),
                        Time(last_created)};
     repo->SetRepository(obj::Repository(spec));
-    repo->owner_login = Lower(owner);
+    repo->owner_login = AsciiLower(owner);
     repo->api_url = repo->full["url"];
     repo->web_url = repo->full["html_url"];
     const std::string& api = repo->api_url;
@@ -666,7 +663,7 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
     out.labels = static_cast<int>(repo->labels.size());
     out.milestones = static_cast<int>(repo->milestones.size());
     out.hooks = static_cast<int>(repo->hooks.size());
-    repos_[Lower(owner + "/" + name)] = std::move(repo);
+    repos_[AsciiLower(owner + "/" + name)] = std::move(repo);
     return out;
 }
 
@@ -708,7 +705,7 @@ void FakeGithub::AddRecordedFixtures(const std::string& dir) {
     auto repo = std::make_unique<Repo>();
     repo->SetRepository(full);
     const json owner = full.value("owner", json::object());
-    repo->owner_login = Lower(owner.value("login", ""));
+    repo->owner_login = AsciiLower(owner.value("login", ""));
     repo->api_url = full.value("url", "");
     repo->web_url = full.value("html_url", "");
     if (!repo->owner_login.empty() && !users_.count(repo->owner_login)) {
@@ -755,7 +752,7 @@ void FakeGithub::AddRecordedFixtures(const std::string& dir) {
         if (id > 0) repo->comments[id] = Comment{TrailingNumber(c.value("issue_url", "")), c};
     });
     repo->next_number = repo->items.empty() ? 1 : repo->items.rbegin()->first + 1;
-    std::string key = Lower(repo->owner_login + "/" + full.value("name", ""));
+    std::string key = AsciiLower(repo->owner_login + "/" + full.value("name", ""));
     repos_[key] = std::move(repo);
 }
 
@@ -1440,9 +1437,9 @@ Result<SearchQuery> ParseSearchQuery(std::string_view text) {
     std::stringstream ss{spaced};
     for (std::string term; ss >> term;) {
         size_t colon = term.find(':');
-        std::string key = colon == std::string::npos ? "" : Lower(term.substr(0, colon));
+        std::string key = colon == std::string::npos ? "" : AsciiLower(term.substr(0, colon));
         std::string value = colon == std::string::npos ? "" : term.substr(colon + 1);
-        std::string lvalue = Lower(value);
+        std::string lvalue = AsciiLower(value);
         static const std::map<std::string, std::string> kRanges = {{"created", "created_at"},
                                                                    {"merged", "merged_at"},
                                                                    {"updated", "updated_at"},
@@ -1472,7 +1469,7 @@ Result<SearchQuery> ParseSearchQuery(std::string_view text) {
             }
             q.ranges[r->second] = *range;
         } else {
-            q.words.push_back(Lower(term));
+            q.words.push_back(AsciiLower(term));
         }
     }
     return q;
@@ -1487,7 +1484,7 @@ bool Matches(const SearchQuery& q, const json& o, bool is_pull) {
     if (!q.authors.empty()) {
         auto user = o.find("user");
         std::string login =
-            user != o.end() && user->is_object() ? Lower(user->value("login", "")) : "";
+            user != o.end() && user->is_object() ? AsciiLower(user->value("login", "")) : "";
         if (std::find(q.authors.begin(), q.authors.end(), login) == q.authors.end()) return false;
     }
     for (const auto& [field, range] : q.ranges) {
@@ -1495,8 +1492,8 @@ bool Matches(const SearchQuery& q, const json& o, bool is_pull) {
         if (v == o.end() || !range.Contains(*v)) return false;
     }
     for (const auto& word : q.words) {
-        if (Lower(StringField(o, "title")).find(word) == std::string::npos &&
-            Lower(StringField(o, "body")).find(word) == std::string::npos) {
+        if (AsciiLower(StringField(o, "title")).find(word) == std::string::npos &&
+            AsciiLower(StringField(o, "body")).find(word) == std::string::npos) {
             return false;
         }
     }
@@ -1555,7 +1552,7 @@ void FakeGithub::AddApiRoutes() {
                   return JsonResponse(200, it->second);
               }});
     api_.Add({"GET", "/users/{user}", [=, this](const http::Request& r) {
-                  auto it = users_.find(Lower(r.params.at("user")));
+                  auto it = users_.find(AsciiLower(r.params.at("user")));
                   if (it == users_.end()) return NotFound(kUserDocs + "#get-a-user");
                   return JsonResponse(200, it->second);
               }});
@@ -1567,7 +1564,7 @@ void FakeGithub::AddApiRoutes() {
         return PageOf(r, base_url(), list, [](const Repo* repo) { return repo->RenderRepo(); });
     };
     api_.Add({"GET", "/users/{user}/repos", [=, this](const http::Request& r) {
-                  std::string login = Lower(r.params.at("user"));
+                  std::string login = AsciiLower(r.params.at("user"));
                   if (!users_.count(login)) return NotFound(kUserDocs);
                   return repos_of(r, login);
               }});
@@ -1581,7 +1578,7 @@ void FakeGithub::AddApiRoutes() {
               }});
 
     api_.Add({"GET", "/orgs/{org}/repos", [=, this](const http::Request& r) {
-                  std::string login = Lower(r.params.at("org"));
+                  std::string login = AsciiLower(r.params.at("org"));
                   auto it = users_.find(login);
                   if (it == users_.end() || it->second.value("type", "") != "Organization") {
                       return NotFound("https://docs.github.com/rest/repos/repos");
@@ -1604,7 +1601,7 @@ void FakeGithub::AddApiRoutes() {
     api_.Add({"GET", R + "/commits", [=, this](const http::Request& r) {
                   Repo* repo = repo_of(r);
                   if (!repo) return NotFound("https://docs.github.com/rest/commits/commits");
-                  std::string author = Lower(std::string(r.Query("author").value_or("")));
+                  std::string author = AsciiLower(std::string(r.Query("author").value_or("")));
                   std::optional<std::string> bounds[2];
                   const char* names[2] = {"since", "until"};
                   for (int b = 0; b < 2; ++b) {
@@ -1621,8 +1618,9 @@ void FakeGithub::AddApiRoutes() {
                       if (bounds[1] && date > *bounds[1]) continue;
                       if (!author.empty()) {
                           const json& a = c["author"];
-                          bool login = a.is_object() && Lower(a.value("login", "")) == author;
-                          bool email = Lower(c["commit"]["author"].value("email", "")) == author;
+                          bool login = a.is_object() && AsciiLower(a.value("login", "")) == author;
+                          bool email =
+                              AsciiLower(c["commit"]["author"].value("email", "")) == author;
                           if (!login && !email) continue;
                       }
                       list.push_back(&c);
@@ -1688,7 +1686,7 @@ void FakeGithub::AddApiRoutes() {
                   if (auto l = r.Query("labels")) {
                       std::stringstream ss{std::string(*l)};
                       for (std::string part; std::getline(ss, part, ',');) {
-                          if (!part.empty()) label_filter.push_back(Lower(part));
+                          if (!part.empty()) label_filter.push_back(AsciiLower(part));
                       }
                   }
                   std::vector<const Numbered*> list;
@@ -1699,7 +1697,7 @@ void FakeGithub::AddApiRoutes() {
                       for (const auto& want : label_filter) {
                           bool found = false;
                           for (const auto& l : n.obj.value("labels", json::array())) {
-                              found = found || Lower(l.value("name", "")) == want;
+                              found = found || AsciiLower(l.value("name", "")) == want;
                           }
                           labels_ok = labels_ok && found;
                       }

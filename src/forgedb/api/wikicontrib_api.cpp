@@ -8,6 +8,7 @@
 #include <string>
 
 #include "forgedb/core/json_writer.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/core/url.hpp"
 
 namespace forgedb::api {
@@ -127,10 +128,7 @@ std::string FullName(const contrib::Account& a) {
 json CoverageJson(const contrib::Coverage& c) {
     json platforms = json::object();
     for (const auto& p : c.platforms) {
-        std::string key = contrib::PlatformLabel(p.platform);
-        std::transform(key.begin(), key.end(), key.begin(),
-                       [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-        platforms[key] = {
+        platforms[AsciiLower(contrib::PlatformLabel(p.platform))] = {
             {"complete", p.complete}, {"pages_done", p.pages_done}, {"items", p.items}};
     }
     return {{"complete", c.complete}, {"jobs", c.job_ids},  {"pages_done", c.pages_done},

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <fstream>
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb::app {
 
 Result<ListenAddress> ParseListen(std::string_view text) {
@@ -203,8 +205,8 @@ Result<contrib::ContribConfig> BuildContrib(const ContribFlags& flags, const For
         return Unexpected(ErrorCode::kInvalid, "--contrib-phabricator names '" + flags.phabricator +
                                                    "', which no --phabricator NAME=URL defines");
     }
-    for (auto org : flags.github_orgs) {
-        for (auto& c : org) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& given : flags.github_orgs) {
+        std::string org = AsciiLower(given);
         bool ok = !org.empty() && org.size() <= 39;
         for (char c : org) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-');
         if (!ok) {

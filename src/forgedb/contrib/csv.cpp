@@ -8,6 +8,7 @@
 
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/contrib/unicode.hpp"
+#include "forgedb/core/text.hpp"
 
 namespace forgedb::contrib {
 namespace {
@@ -32,13 +33,6 @@ std::string Trim(std::string_view s) {
     if (b == std::string_view::npos) return "";
     size_t e = s.find_last_not_of(" \t\r\n");
     return std::string(s.substr(b, e - b + 1));
-}
-
-std::string LowerAscii(std::string s) {
-    for (auto& c : s) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return s;
 }
 
 // RFC 4180 records: ',' separates fields, '"' quotes them ("" is a quote), CRLF or LF ends a
@@ -102,7 +96,7 @@ Result<std::vector<QueryUser>> ParseUsersCsv(std::string_view csv) {
     std::array<int, 4> index = {-1, -1, -1, -1};
     const auto& header = records[0];
     for (size_t c = 0; c < header.size(); ++c) {
-        std::string name = LowerAscii(Trim(header[c]));
+        std::string name = AsciiLower(Trim(header[c]));
         for (size_t k = 0; k < kColumns.size(); ++k) {
             if (name == kColumns[k] && index[k] < 0) index[k] = static_cast<int>(c);
         }

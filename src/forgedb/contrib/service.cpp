@@ -9,6 +9,7 @@
 
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/contrib/unicode.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/store/contrib_query_store.hpp"
 #include "forgedb/store/contrib_store.hpp"
 #include "forgedb/store/job_store.hpp"
@@ -39,13 +40,6 @@ constexpr char kUserNotFound[] = "Not Found";
 
 Unexpected Invalid(std::string message) {
     return Unexpected(ErrorCode::kInvalid, std::move(message));
-}
-
-std::string LowerAscii(std::string s) {
-    for (auto& c : s) {
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    }
-    return s;
 }
 
 std::string Trim(std::string_view s) {
@@ -148,7 +142,7 @@ Status CheckWindow(Timestamp start, Timestamp end, Timestamp now) {
 // Whether a contribution of `platform` with forge status `status` passes the filter's tokens.
 bool StatusMatches(const std::string& platform, const std::string& status,
                    const std::vector<std::string>& tokens) {
-    std::string s = LowerAscii(status);
+    std::string s = AsciiLower(status);
     auto has = [&](const char* t) {
         return std::find(tokens.begin(), tokens.end(), t) != tokens.end();
     };
@@ -253,7 +247,7 @@ Result<std::vector<std::string>> ParseStatuses(std::string_view text) {
     while (pos <= text.size()) {
         size_t comma = text.find(',', pos);
         if (comma == std::string_view::npos) comma = text.size();
-        std::string token = LowerAscii(Trim(text.substr(pos, comma - pos)));
+        std::string token = AsciiLower(Trim(text.substr(pos, comma - pos)));
         pos = comma + 1;
         if (token.empty()) continue;
         const auto& known = KnownStatuses();
@@ -403,14 +397,14 @@ Result<std::vector<Item>> Service::ReadItems(store::Connection& conn, const Quer
     store::ContributorAccounts who;
     if (!config_.gerrit_instance.empty() && !user.gerrit.empty()) {
         who.gerrit_instance = config_.gerrit_instance;
-        who.gerrit_username = LowerAscii(user.gerrit);
+        who.gerrit_username = AsciiLower(user.gerrit);
     }
     if (!config_.phabricator_instance.empty() && phid) {
         who.phabricator_instance = config_.phabricator_instance;
         who.phabricator_phid = *phid;
     }
     if (!user.github.empty()) {
-        who.github_login = LowerAscii(user.github);
+        who.github_login = AsciiLower(user.github);
         who.github_orgs = config_.github_orgs;
     }
     std::vector<Item> items;
@@ -463,7 +457,7 @@ Coverage Service::EnsureCoverage(store::Connection& conn, const QueryUser& user,
     };
     std::vector<Part> parts;
     if (!config_.gerrit_instance.empty() && !user.gerrit.empty()) {
-        parts.push_back({"gerrit", config_.gerrit_instance, LowerAscii(user.gerrit), "owner",
+        parts.push_back({"gerrit", config_.gerrit_instance, AsciiLower(user.gerrit), "owner",
                          tasks::GerritOwnerCrawl(config_.gerrit_instance, user.gerrit, filter.start,
                                                  filter.end),
                          config_.gerrit_webhooks});
@@ -474,12 +468,12 @@ Coverage Service::EnsureCoverage(store::Connection& conn, const QueryUser& user,
         const char* names[] = {"authored", "assigned"};
         for (size_t i = 0; i < jobs.size() && i < 2; ++i) {
             parts.push_back({"phabricator", config_.phabricator_instance,
-                             LowerAscii(user.phabricator), names[i], std::move(jobs[i]),
+                             AsciiLower(user.phabricator), names[i], std::move(jobs[i]),
                              config_.phabricator_webhooks});
         }
     }
     if (!config_.github_orgs.empty() && !user.github.empty()) {
-        parts.push_back({"github", "github", LowerAscii(user.github), "contributor",
+        parts.push_back({"github", "github", AsciiLower(user.github), "contributor",
                          tasks::GithubContributorCrawl(user.github, config_.github_orgs,
                                                        filter.start, filter.end),
                          config_.github_webhooks});

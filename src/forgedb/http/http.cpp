@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb::http {
 namespace {
 
@@ -203,17 +205,6 @@ std::string_view TrimSpaces(std::string_view s) {
     return s;
 }
 
-bool IEquals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(a[i])) !=
-            std::tolower(static_cast<unsigned char>(b[i]))) {
-            return false;
-        }
-    }
-    return true;
-}
-
 // The parameter `name` of a header value such as `form-data; name="x"; filename="y"` (quoted
 // values may hold ';' and backslash escapes).
 std::optional<std::string> HeaderParam(std::string_view value, std::string_view name) {
@@ -241,7 +232,7 @@ std::optional<std::string> HeaderParam(std::string_view value, std::string_view 
                 value.substr(i, end == std::string_view::npos ? std::string_view::npos : end - i)));
             i = end;
         }
-        if (IEquals(key, name)) return out;
+        if (EqualsIgnoreCase(key, name)) return out;
     }
     return std::nullopt;
 }
@@ -251,7 +242,7 @@ std::optional<std::string> HeaderParam(std::string_view value, std::string_view 
 std::optional<std::vector<MultipartPart>> ParseMultipart(std::string_view content_type,
                                                          std::string_view body) {
     std::string_view type = TrimSpaces(content_type.substr(0, content_type.find(';')));
-    if (!IEquals(type, "multipart/form-data")) return std::nullopt;
+    if (!EqualsIgnoreCase(type, "multipart/form-data")) return std::nullopt;
     auto boundary = HeaderParam(content_type, "boundary");
     if (!boundary || boundary->empty() || boundary->size() > 70) return std::nullopt;
     const std::string delimiter = "--" + *boundary;
@@ -284,15 +275,15 @@ std::optional<std::vector<MultipartPart>> ParseMultipart(std::string_view conten
             if (colon == std::string_view::npos) return std::nullopt;
             std::string_view key = TrimSpaces(line.substr(0, colon));
             std::string_view value = TrimSpaces(line.substr(colon + 1));
-            if (IEquals(key, "Content-Disposition")) {
+            if (EqualsIgnoreCase(key, "Content-Disposition")) {
                 std::string_view kind = TrimSpaces(value.substr(0, value.find(';')));
-                if (!IEquals(kind, "form-data")) return std::nullopt;
+                if (!EqualsIgnoreCase(kind, "form-data")) return std::nullopt;
                 auto name = HeaderParam(value, "name");
                 if (!name) return std::nullopt;
                 part.name = *name;
                 part.filename = HeaderParam(value, "filename");
                 named = true;
-            } else if (IEquals(key, "Content-Type")) {
+            } else if (EqualsIgnoreCase(key, "Content-Type")) {
                 part.content_type = std::string(value);
             }
         }

@@ -11,6 +11,8 @@
 #include <optional>
 #include <thread>
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb::http {
 namespace {
 
@@ -34,10 +36,9 @@ bool AcceptsGzip(const std::string& value) {
         size_t b = token.find_first_not_of(" \t");
         if (b == std::string::npos) continue;
         size_t e = token.find_first_of(" \t;", b);
-        std::string coding = token.substr(b, e == std::string::npos ? e : e - b);
-        std::transform(coding.begin(), coding.end(), coding.begin(),
-                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (coding != "gzip" && coding != "*") continue;
+        std::string_view coding =
+            std::string_view(token).substr(b, e == std::string::npos ? e : e - b);
+        if (!EqualsIgnoreCase(coding, "gzip") && coding != "*") continue;
         size_t q = token.find("q=");
         if (q != std::string::npos && std::strtod(token.c_str() + q + 2, nullptr) <= 0) continue;
         return true;

@@ -4,6 +4,7 @@
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/replication/intake.hpp"
 
 namespace forgedb::replication {
@@ -12,9 +13,7 @@ bool VerifyGithubSignature(std::string_view secret, std::string_view body,
     constexpr std::string_view kPrefix = "sha256=";
     if (!header_value.starts_with(kPrefix)) return false;
     std::string expected = HmacSha256Hex(secret, body);
-    std::string got(header_value.substr(kPrefix.size()));
-    for (auto& c : got) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return ConstantTimeEquals(expected, got);
+    return ConstantTimeEquals(expected, AsciiLower(header_value.substr(kPrefix.size())));
 }
 
 GithubWebhook::GithubWebhook(DeliveryLog& log, const Clock& clock, GithubWebhookOptions options)
@@ -39,8 +38,7 @@ http::Response GithubWebhook::Handle(const http::Request& req,
     if (forced_event) {
         event = *forced_event;
     } else if (auto h = req.Header("X-GitHub-Event"); h && !h->empty()) {
-        event = std::string(*h);
-        for (auto& c : event) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        event = AsciiLower(*h);
     } else {
         return http::Response::Error(400, "missing X-GitHub-Event header");
     }

@@ -5,6 +5,7 @@
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/replication/intake.hpp"
 
 namespace forgedb::replication {
@@ -18,9 +19,7 @@ bool VerifyPhabricatorSignature(std::string_view key, std::string_view body,
                                 std::string_view header_value) {
     while (!header_value.empty() && header_value.back() == ' ') header_value.remove_suffix(1);
     while (!header_value.empty() && header_value.front() == ' ') header_value.remove_prefix(1);
-    std::string got(header_value);
-    for (auto& c : got) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return ConstantTimeEquals(HmacSha256Hex(key, body), got);
+    return ConstantTimeEquals(HmacSha256Hex(key, body), AsciiLower(header_value));
 }
 
 PhabricatorEvents::PhabricatorEvents(DeliveryLog& log, const Clock& clock,

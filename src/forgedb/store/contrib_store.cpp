@@ -4,14 +4,10 @@
 #include <cctype>
 #include <chrono>
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb::store {
 namespace {
-
-std::string Lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
 
 // Contributions carry forge times (whole seconds): a bound with a fraction is moved up to the next
 // second, which keeps [start, end) exact for them.
@@ -70,7 +66,7 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
         params.insert(params.end(), extra.begin(), extra.end());
     };
     if (!who.gerrit_instance.empty() && !who.gerrit_username.empty()) {
-        part("gerrit", who.gerrit_instance, Lower(who.gerrit_username), "", {});
+        part("gerrit", who.gerrit_instance, AsciiLower(who.gerrit_username), "", {});
     }
     if (!who.phabricator_instance.empty() && !who.phabricator_phid.empty()) {
         part("phabricator", who.phabricator_instance, who.phabricator_phid, "", {});
@@ -82,7 +78,7 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
             where += " AND c.repo_owner IN (";
             for (size_t i = 0; i < who.github_orgs.size(); ++i) {
                 where += i ? ", ?" : "?";
-                extra.emplace_back(Lower(who.github_orgs[i]));
+                extra.emplace_back(AsciiLower(who.github_orgs[i]));
             }
             where += ")";
         }
@@ -96,7 +92,7 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
             extra.emplace_back(who.gerrit_instance);
         }
         where += "))";
-        part("github", "github", Lower(who.github_login), where, extra);
+        part("github", "github", AsciiLower(who.github_login), where, extra);
     }
     if (sql.empty()) return out;
     sql += " ORDER BY 4";
@@ -115,13 +111,13 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
         r.assigned = Truthy(row[9]);
         if (r.platform == "gerrit") {
             r.instance = who.gerrit_instance;
-            r.account = Lower(who.gerrit_username);
+            r.account = AsciiLower(who.gerrit_username);
         } else if (r.platform == "phabricator") {
             r.instance = who.phabricator_instance;
             r.account = who.phabricator_phid;
         } else {
             r.instance = "github";
-            r.account = Lower(who.github_login);
+            r.account = AsciiLower(who.github_login);
         }
     }));
     // Equal times come in index order; put them in the fixed order.
@@ -144,7 +140,8 @@ Result<std::optional<std::string>> PhabricatorUserColumn(Connection& conn, std::
     FORGEDB_ASSIGN_OR_RETURN(
         auto exact, FirstText(conn, select + "username = ?" + order, {instance, username}));
     if (exact) return exact;
-    return FirstText(conn, select + "lower(username) = ?" + order, {instance, Lower(username)});
+    return FirstText(conn, select + "lower(username) = ?" + order,
+                     {instance, AsciiLower(username)});
 }
 
 }  // namespace
@@ -166,14 +163,14 @@ Result<std::optional<std::string>> GerritRealName(Connection& conn, const std::s
         auto name, FirstText(conn,
                              "SELECT name, display_name FROM gerrit_account WHERE instance = ? "
                              "AND lower(username) = ? ORDER BY account_id LIMIT 1",
-                             {instance, Lower(username)}));
+                             {instance, AsciiLower(username)}));
     if (name) return name;
     // The owner name a change carries (accounts are not always mirrored); the index on
     // (instance, owner_username, created_at) serves the exact spelling.
     return FirstText(conn,
                      "SELECT owner_name FROM gerrit_change WHERE instance = ? AND owner_username "
                      "IN (?, ?) AND owner_name IS NOT NULL LIMIT 1",
-                     {instance, username, Lower(username)});
+                     {instance, username, AsciiLower(username)});
 }
 
 Result<std::optional<std::string>> GithubRealName(Connection& conn, const std::string& login) {
@@ -181,12 +178,12 @@ Result<std::optional<std::string>> GithubRealName(Connection& conn, const std::s
         auto name, FirstText(conn,
                              "SELECT name FROM github_user WHERE lower(login) = ? AND name IS NOT "
                              "NULL AND name <> '' ORDER BY id LIMIT 1",
-                             {Lower(login)}));
+                             {AsciiLower(login)}));
     if (name) return name;
     return FirstText(conn,
                      "SELECT author_name FROM github_commit WHERE lower(author_login) = ? AND "
                      "author_name IS NOT NULL ORDER BY committer_date DESC LIMIT 1",
-                     {Lower(login)});
+                     {AsciiLower(login)});
 }
 
 }  // namespace forgedb::store

@@ -28,6 +28,7 @@
 #include <unordered_set>
 
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/core/url.hpp"
 #include "forgedb/process/github/objects.hpp"
 #include "forgedb/store/crawl_store.hpp"
@@ -48,12 +49,6 @@ using std::chrono::seconds;
 constexpr const char* kProgressSource = "github.contributor";
 // GitHub answers at most this many results of one search.
 constexpr long long kSearchCap = 1000;
-
-std::string Lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
 
 Timestamp WholeSeconds(Timestamp t) { return std::chrono::floor<seconds>(t); }
 
@@ -222,7 +217,7 @@ private:
                 FORGEDB_ASSIGN_OR_RETURN(auto p, process::github::ProcessRepository(repo, pctx));
                 if (auto full = JsonGetString(repo, "full_name")) {
                     owner.repos.push_back({p.id, *full});
-                    repo_ids_[Lower(*full)] = p.id;
+                    repo_ids_[AsciiLower(*full)] = p.id;
                 }
             }
             FORGEDB_TRY(store::AddProgress(conn(), ctx_.job.id, 1, 0, std::nullopt, clock_.Now()));
@@ -277,7 +272,7 @@ private:
     // One search over the job's window, resumed after the part an earlier attempt stored.
     Status Search(SearchKind kind, const std::string& org, const std::string& qualifier) {
         const std::string scope =
-            std::to_string(ctx_.job.id) + ":" + Lower(org) + ":" + KindName(kind);
+            std::to_string(ctx_.job.id) + ":" + AsciiLower(org) + ":" + KindName(kind);
         FORGEDB_ASSIGN_OR_RETURN(auto done, store::GetWatermark(conn(), kProgressSource, scope));
         Timestamp from = a_.start;
         if (done) {
@@ -338,7 +333,7 @@ private:
     // The id of a stored repository, from this job's cache or the mirror.
     Result<std::optional<std::int64_t>> MirroredRepository(const std::string& owner,
                                                            const std::string& name) {
-        const std::string key = Lower(owner + "/" + name);
+        const std::string key = AsciiLower(owner + "/" + name);
         if (auto it = repo_ids_.find(key); it != repo_ids_.end()) return it->second;
         FORGEDB_ASSIGN_OR_RETURN(auto id, store::github::FindRepositoryId(conn(), owner, name));
         if (id) repo_ids_[key] = *id;
@@ -437,7 +432,7 @@ private:
                 return Unexpected(ErrorCode::kInvalid, "search hit without repository_url: " +
                                                            JsonText(item).substr(0, 200));
             }
-            const std::string key = Lower(repo->first + "/" + repo->second);
+            const std::string key = AsciiLower(repo->first + "/" + repo->second);
             issues.emplace_back(item, key);
             if (fetched_repos_.count(key)) continue;
             FORGEDB_ASSIGN_OR_RETURN(auto id, MirroredRepository(repo->first, repo->second));
@@ -495,10 +490,10 @@ private:
 store::NewJob GithubContributorCrawl(const std::string& login, const std::vector<std::string>& orgs,
                                      Timestamp start, Timestamp end) {
     std::vector<std::string> lower;
-    for (const auto& o : orgs) lower.push_back(Lower(o));
+    for (const auto& o : orgs) lower.push_back(AsciiLower(o));
     std::sort(lower.begin(), lower.end());
     lower.erase(std::unique(lower.begin(), lower.end()), lower.end());
-    std::string key = std::string(kGithubContributorJob) + ":" + Lower(login) + ":";
+    std::string key = std::string(kGithubContributorJob) + ":" + AsciiLower(login) + ":";
     for (size_t i = 0; i < lower.size(); ++i) key += (i ? "," : "") + lower[i];
     key += ":" + FormatForgeTime(start) + ".." + FormatForgeTime(end);
     store::NewJob job;

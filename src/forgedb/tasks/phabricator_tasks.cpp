@@ -7,6 +7,7 @@
 #include <set>
 
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/process/phabricator/objects.hpp"
 #include "forgedb/store/crawl_store.hpp"
 #include "forgedb/store/job_store.hpp"
@@ -73,15 +74,10 @@ bool ValidName(std::string_view s, size_t max) {
     return true;
 }
 
-std::string Lower(std::string s) {
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
 // A username or slug as it names a target: Phabricator compares them case-insensitively. PHIDs
 // are kept as they are.
 std::string TargetName(const std::string& name) {
-    return name.rfind("PHID-", 0) == 0 ? name : Lower(name);
+    return name.rfind("PHID-", 0) == 0 ? name : AsciiLower(name);
 }
 
 // "author=alice", "assigned=bob", "project=mediawiki" (plus the window when there is one): the
@@ -166,7 +162,7 @@ Result<std::string> ResolveUser(store::Connection& conn, ConduitClient& client, 
 // The PHID of a project slug (project.search); PHIDs are taken as they are.
 Result<std::string> ResolveProject(ConduitClient& client, const std::string& project) {
     if (project.rfind("PHID-", 0) == 0) return project;
-    std::string slug = Lower(project);
+    std::string slug = AsciiLower(project);
     if (!slug.empty() && slug.front() == '#') slug.erase(0, 1);
     FORGEDB_ASSIGN_OR_RETURN(auto page,
                              Search(client, "project.search", {{"constraints[slugs][0]", slug}}));

@@ -7,6 +7,7 @@
 #include <set>
 #include <variant>
 
+#include "forgedb/core/text.hpp"
 #include "forgedb/core/url.hpp"
 #include "forgedb/ui/render.hpp"
 
@@ -213,9 +214,7 @@ std::string ValidateRows(const std::vector<contrib::QueryUser>& rows) {
             return "Usernames are missing in row " + n +
                    ": give at least one of Gerrit, Phabricator or GitHub.";
         }
-        std::string lower = r.fullname;
-        for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (!names.insert(lower).second) {
+        if (!names.insert(AsciiLower(r.fullname)).second) {
             return "Full names have to be unique; \"" + r.fullname + "\" is given twice.";
         }
     }

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb::sources::github {
 namespace {
 
@@ -10,12 +12,6 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 void SkipSpace(std::string_view s, size_t& i) {
     while (i < s.size() && IsSpace(s[i])) ++i;
-}
-
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
 }
 
 // Reads a parameter value at s[i]: a quoted string (with backslash escapes) or a token that ends
@@ -69,7 +65,7 @@ std::map<std::string, std::string> ParseLinkHeader(std::string_view header) {
                    !IsSpace(header[i])) {
                 ++i;
             }
-            std::string name = Lower(header.substr(name_start, i - name_start));
+            std::string name = AsciiLower(header.substr(name_start, i - name_start));
             SkipSpace(header, i);
             if (i >= header.size() || header[i] != '=') continue;  // parameter without value
             ++i;
@@ -81,7 +77,7 @@ std::map<std::string, std::string> ParseLinkHeader(std::string_view header) {
                 while (p < value.size() && IsSpace(value[p])) ++p;
                 size_t start = p;
                 while (p < value.size() && !IsSpace(value[p])) ++p;
-                if (p > start) links.emplace(Lower(value.substr(start, p - start)), url);
+                if (p > start) links.emplace(AsciiLower(value.substr(start, p - start)), url);
             }
         }
         // Anything else up to the next link is ignored.

@@ -10,6 +10,7 @@
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/json.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/sources/github/link_header.hpp"
 
 namespace forgedb::sources::github {
@@ -22,14 +23,8 @@ constexpr seconds kSecondaryBackoffMin{60};
 constexpr seconds kSecondaryBackoffMax{3600};
 constexpr int kUnknownBudget = INT_MAX / 2;  // a token never seen counts as full
 
-std::string Lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-}
-
 bool IsAbsolute(std::string_view url) {
-    std::string head = Lower(url.substr(0, 8));
+    std::string head = AsciiLower(url.substr(0, 8));
     return head.rfind("http://", 0) == 0 || head.rfind("https://", 0) == 0;
 }
 
@@ -38,10 +33,10 @@ std::pair<std::string, std::string> SplitUrl(std::string_view url) {
     size_t scheme_end = url.find("://");
     if (scheme_end == std::string_view::npos) return {"", std::string(url)};
     size_t path_start = url.find_first_of("/?#", scheme_end + 3);
-    if (path_start == std::string_view::npos) return {Lower(url), "/"};
+    if (path_start == std::string_view::npos) return {AsciiLower(url), "/"};
     std::string rest(url.substr(path_start));
     if (rest[0] != '/') rest = "/" + rest;
-    return {Lower(url.substr(0, path_start)), rest};
+    return {AsciiLower(url.substr(0, path_start)), rest};
 }
 
 // Location header target, resolved against the URL that answered with it.
@@ -85,7 +80,7 @@ bool LooksLikeRateLimit(const HttpResponse& response) {
     if (response.status == 429) return true;
     if (ParseInt(response.Header("x-ratelimit-remaining")) == 0LL) return true;
     if (response.Header("retry-after")) return true;
-    std::string message = Lower(GithubMessage(response));
+    std::string message = AsciiLower(GithubMessage(response));
     return message.find("rate limit") != std::string::npos ||
            message.find("abuse") != std::string::npos;
 }
@@ -96,9 +91,9 @@ bool IsRedirect(int status) {
 
 void SetHeader(std::vector<std::pair<std::string, std::string>>& headers, const std::string& name,
                const std::string& value) {
-    std::string lname = Lower(name);
+    std::string lname = AsciiLower(name);
     for (auto& [k, v] : headers) {
-        if (Lower(k) == lname) {
+        if (AsciiLower(k) == lname) {
             v = value;
             return;
         }
