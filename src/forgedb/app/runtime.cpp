@@ -267,7 +267,9 @@ int RunReplay(const std::string& database, const ReplayOptions& options) {
     auto& conn = *opened->conn;
     SystemClock clock;
     tasks::TaskRegistry registry;
-    BuildRegistry(registry, nullptr, nullptr);  // replays write rows; follow-ups are not re-run
+    // No forge clients: GitHub follow-ups are not re-run; a Gerrit or Phabricator delivery queues
+    // its refresh job again, for a serve or work process configured for that forge.
+    BuildRegistry(registry, nullptr, nullptr);
     store::DeliveryFilter filter;
     filter.since = options.since;
     filter.event = options.event;

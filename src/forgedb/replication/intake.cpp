@@ -2,16 +2,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb::replication {
 
 std::string KeptHeadersJson(const http::Request& req,
                             std::initializer_list<std::string_view> prefixes) {
     auto starts = [](std::string_view name, std::string_view prefix) {
-        if (name.size() < prefix.size()) return false;
-        for (size_t i = 0; i < prefix.size(); ++i) {
-            if (std::tolower(static_cast<unsigned char>(name[i])) != prefix[i]) return false;
-        }
-        return true;
+        return name.size() >= prefix.size() &&
+               EqualsIgnoreCase(name.substr(0, prefix.size()), prefix);
     };
     nlohmann::json headers = nlohmann::json::object();
     for (const auto& [k, v] : req.headers) {

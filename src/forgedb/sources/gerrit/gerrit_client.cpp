@@ -109,9 +109,13 @@ GerritClient::GerritClient(HttpClient& http, const Clock& clock, Instance instan
     options_.page_size = std::clamp(options_.page_size, 1, 1000);
 }
 
+std::string GerritClient::ApiUrl(const std::string& path) const {
+    // Authenticated requests go to the /a/ endpoints.
+    return instance_.base_url + (instance_.username.empty() ? "" : "/a") + path;
+}
+
 std::string GerritClient::ChangesUrl(std::string_view query, int start) const {
-    std::string url = instance_.base_url + (instance_.username.empty() ? "" : "/a") +
-                      "/changes/?q=" + EncodeQueryValue(query) +
+    std::string url = ApiUrl("/changes/?q=" + EncodeQueryValue(query)) +
                       "&n=" + std::to_string(options_.page_size) + "&S=" + std::to_string(start);
     for (const auto& o : options_.change_options) url += "&o=" + EncodeQueryValue(o);
     return url;
@@ -129,17 +133,15 @@ Result<ChangesPage> GerritClient::QueryChanges(std::string_view query, int start
 }
 
 Result<std::string> GerritClient::GetChange(long long number) {
-    std::string url = instance_.base_url + (instance_.username.empty() ? "" : "/a") +
-                      "/changes/?q=change:" + std::to_string(number);
+    std::string url = ApiUrl("/changes/?q=change:" + std::to_string(number));
     for (const auto& o : options_.change_options) url += "&o=" + EncodeQueryValue(o);
     FORGEDB_ASSIGN_OR_RETURN(std::string body, Get(url));
     return FirstElement(body, "Gerrit " + instance_.name + " change " + std::to_string(number));
 }
 
 Result<std::string> GerritClient::FindAccount(std::string_view username) {
-    std::string url = instance_.base_url + (instance_.username.empty() ? "" : "/a") +
-                      "/accounts/?q=" + EncodeQueryValue("username:" + std::string(username)) +
-                      "&o=DETAILS";
+    std::string url = ApiUrl(
+        "/accounts/?q=" + EncodeQueryValue("username:" + std::string(username)) + "&o=DETAILS");
     FORGEDB_ASSIGN_OR_RETURN(std::string body, Get(url));
     return FirstElement(body,
                         "Gerrit " + instance_.name + " account '" + std::string(username) + "'");
@@ -171,7 +173,7 @@ Result<std::string> GerritClient::Get(const std::string& url) {
     if (!sent) {
         Error error = std::move(sent.error());
         error.message = Redact(what + ": " + error.message);
-        if (error.code != ErrorCode::kTransient) error.code = ErrorCode::kTransient;
+        error.code = ErrorCode::kTransient;
         spdlog::debug("{}", error.message);
         return error;
     }

@@ -72,6 +72,8 @@ public:
     std::string ChangesUrl(std::string_view query, int start) const;
 
 private:
+    // base_url, then "/a" when authenticated, then `path`.
+    std::string ApiUrl(const std::string& path) const;
     Result<std::string> Get(const std::string& path_and_query);
     std::string Redact(std::string text) const;
 
