@@ -251,8 +251,7 @@ Result<std::vector<contrib::QueryUser>> UsersOf(const json& body, const char* mi
 
 // A filter time: ISO 8601 (any zone; no zone is UTC; the fraction is dropped) or YYYY-MM-DD.
 std::optional<Timestamp> ParseFilterTime(const std::string& text) {
-    auto t = ParseTimestamp(text);
-    if (!t && text.size() == 10) t = ParseTimestamp(text + "T00:00:00Z");
+    auto t = ParseDayOrTimestamp(text);
     if (!t) return std::nullopt;
     return std::chrono::time_point_cast<std::chrono::seconds>(*t);
 }

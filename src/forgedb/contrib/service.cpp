@@ -613,8 +613,7 @@ Result<UserResult> Service::GetResult(const std::string& hash,
 Result<std::vector<Item>> Service::GetDay(const std::string& hash,
                                           std::optional<std::string> fullname,
                                           std::string_view day) {
-    auto start = day.size() == 10 ? ParseTimestamp(std::string(day) + "T00:00:00Z")
-                                  : std::optional<Timestamp>{};
+    auto start = ParseDay(day);
     if (!start || FormatForgeTime(*start).substr(0, 10) != day) {
         return Invalid("day, Date has wrong format. Use one of these formats instead: YYYY-MM-DD.");
     }

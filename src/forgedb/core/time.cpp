@@ -68,6 +68,16 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
     return time_point_cast<microseconds>(tp);
 }
 
+std::optional<Timestamp> ParseDay(std::string_view s) {
+    if (s.size() != 10) return std::nullopt;
+    return ParseTimestamp(std::string(s) + "T00:00:00Z");
+}
+
+std::optional<Timestamp> ParseDayOrTimestamp(std::string_view s) {
+    auto t = ParseTimestamp(s);
+    return t ? t : ParseDay(s);
+}
+
 Timestamp FromUnixSeconds(long long seconds) { return Timestamp{std::chrono::seconds{seconds}}; }
 
 namespace {

@@ -15,6 +15,10 @@ using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 // 'T' (PostgreSQL's output) or without a zone (taken as UTC). Gerrit's nanosecond fractions are
 // truncated to microseconds. Returns nullopt for anything else.
 std::optional<Timestamp> ParseTimestamp(std::string_view text);
+// "YYYY-MM-DD" as midnight UTC; nullopt for anything else.
+std::optional<Timestamp> ParseDay(std::string_view s);
+// A timestamp as ParseTimestamp reads it, or a day as ParseDay does.
+std::optional<Timestamp> ParseDayOrTimestamp(std::string_view s);
 
 // Seconds since the Unix epoch (GitHub sends these in push payloads).
 Timestamp FromUnixSeconds(long long seconds);

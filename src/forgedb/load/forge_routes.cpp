@@ -43,8 +43,7 @@ std::optional<std::string_view> Maybe(const Query& q, const std::string& name) {
 Result<std::optional<Timestamp>> TimeParam(const Query& q, const std::string& name) {
     auto v = Value(q, name);
     if (v.empty()) return std::optional<Timestamp>{};
-    std::string text = v.size() == 10 ? v + "T00:00:00Z" : v;
-    auto t = ParseTimestamp(text);
+    auto t = ParseDayOrTimestamp(v);
     if (!t) {
         return Unexpected(ErrorCode::kInvalid,
                           name + " must be YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, not '" + v + "'");
