@@ -306,6 +306,23 @@ TEST_P(ContribApiTest, ProgressIsReportedPerForge) {
     EXPECT_EQ(j["coverage"]["jobs"].size(), 2u);
 }
 
+TEST_P(ContribApiTest, CrawlErrorCutInsideACharacterStillGivesTheResult) {
+    std::string hash = Create();
+    // An error message ending in half of a UTF-8 character, as a cut forge answer leaves it.
+    auto res = tdb().conn().Query("SELECT id FROM job", {});
+    ASSERT_TRUE(res);
+    for (size_t i = 0; i < res->rows.size(); ++i) {
+        ASSERT_TRUE(store::FinishJob(tdb().conn(), res->Int(i, 0), "failed",
+                                     "Gerrit said: caf\xC3", clock_.Now()));
+    }
+    auto r = cli_->Get(("/result/" + hash + "/").c_str());
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200) << r->body;
+    auto j = Body(r);
+    ASSERT_EQ(j["coverage"]["errors"].size(), 4u);
+    EXPECT_EQ(j["coverage"]["errors"][0], "Gerrit said: caf\xEF\xBF\xBD");  // U+FFFD
+}
+
 TEST_P(ContribApiTest, FailedCrawlsAreReportedAndNotRetriedWhileFresh) {
     std::string hash = Create();
     FinishAllJobs("failed");

@@ -122,5 +122,15 @@ TEST(AsciiCase, LowersOnlyAsciiLettersAndComparesWithoutCase) {
     EXPECT_FALSE(EqualsIgnoreCase("[", "{"));  // 0x5B and 0x7B differ by 0x20 but are no letters
 }
 
+TEST(ValidUtf8, KeepsValidTextAndReplacesEachBadByte) {
+    EXPECT_EQ(ValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+              "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+    EXPECT_EQ(ValidUtf8("caf\xC3"), "caf\xEF\xBF\xBD");            // cut inside a character
+    EXPECT_EQ(ValidUtf8("\x80x"), "\xEF\xBF\xBDx");                // stray continuation byte
+    EXPECT_EQ(ValidUtf8("\xC0\xAF"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+    EXPECT_EQ(ValidUtf8("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
+    EXPECT_EQ(ValidUtf8(""), "");
+}
+
 }  // namespace
 }  // namespace forgedb

@@ -31,7 +31,11 @@ http::Response Answer(int status, std::string body) {
     return res;
 }
 
-http::Response Answer(int status, const json& body) { return Answer(status, body.dump()); }
+// Text from the mirror (titles, crawl errors cut from forge answers) may hold invalid UTF-8: it is
+// written as U+FFFD rather than failing the answer.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+http::Response Answer(int status, const json& body) { return Answer(status, Dump(body)); }
 
 // {"message": ..., "error": 1}: every error of this surface.
 http::Response Fail(int status, std::string_view message) {
@@ -160,7 +164,7 @@ std::string ResultJson(const contrib::UserResult& r, bool pager = true) {
         .String(FullName(r.github))
         .EndObject();
     w.Key("rate_limits").BeginObject().Key("github_rate_limit_message").String("").EndObject();
-    w.Key("match_percent").Raw(json(r.match_percent).dump());
+    w.Key("match_percent").Raw(Dump(json(r.match_percent)));
     w.EndObject();
     w.Key("result");
     WriteItems(w, r.items);
@@ -187,8 +191,8 @@ std::string ResultJson(const contrib::UserResult& r, bool pager = true) {
         .Key("github")
         .String(r.github.url)
         .EndObject();
-    w.Key("filters").Raw(FilterJson(r.filter).dump());
-    w.Key("coverage").Raw(CoverageJson(r.coverage).dump());
+    w.Key("filters").Raw(Dump(FilterJson(r.filter)));
+    w.Key("coverage").Raw(Dump(CoverageJson(r.coverage)));
     w.EndObject();
     return w.Take();
 }

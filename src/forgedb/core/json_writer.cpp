@@ -4,34 +4,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb {
 namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
-constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// The length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 if invalid.
-size_t Utf8Length(std::string_view s, size_t i) {
-    auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-    auto cont = [&](size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
-    unsigned char c = b(i);
-    if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (!cont(i + 1) || !cont(i + 2)) return 0;
-        unsigned char c1 = b(i + 1);
-        if (c == 0xE0 && c1 < 0xA0) return 0;   // overlong
-        if (c == 0xED && c1 >= 0xA0) return 0;  // surrogates
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
-        unsigned char c1 = b(i + 1);
-        if (c == 0xF0 && c1 < 0x90) return 0;   // overlong
-        if (c == 0xF4 && c1 >= 0x90) return 0;  // above U+10FFFF
-        return 4;
-    }
-    return 0;
-}
 
 // Whether any of the 8 bytes of `w` needs a closer look: below 0x20, '"', '\\' or 0x80 and up.
 bool NeedsLook(std::uint64_t w) {
@@ -65,13 +43,13 @@ void AppendJsonString(std::string& out, std::string_view s) {
             continue;
         }
         if (c >= 0x80) {
-            size_t n = Utf8Length(s, i);
+            size_t n = Utf8SequenceLength(s, i);
             if (n > 0) {
                 i += n;
                 continue;
             }
             flush();
-            out.append(kReplacement);
+            out.append(kUtf8Replacement);
             run = ++i;
             continue;
         }

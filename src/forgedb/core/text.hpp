@@ -1,6 +1,7 @@
 #pragma once
-// ASCII case handling, for protocol tokens, header names, usernames and other identifiers (not
-// for Unicode text: bytes outside A-Z are left as they are). Thread-safe.
+// Text helpers: ASCII case handling, for protocol tokens, header names, usernames and other
+// identifiers (not for Unicode text: bytes outside A-Z are left as they are), and UTF-8
+// validity. Thread-safe.
 
 #include <string>
 #include <string_view>
@@ -8,6 +9,14 @@
 namespace forgedb {
 
 std::string AsciiLower(std::string_view s);
+
+inline constexpr std::string_view kUtf8Replacement = "\xEF\xBF\xBD";  // U+FFFD
+// The length of the valid UTF-8 sequence starting at s[i] (a byte >= 0x80), or 0 if it is not
+// one (stray continuation byte, overlong form, surrogate, above U+10FFFF, cut short).
+size_t Utf8SequenceLength(std::string_view s, size_t i);
+// `s` with every byte that starts no valid sequence replaced by U+FFFD: for text cut from other
+// systems' answers before it is stored (PostgreSQL refuses invalid UTF-8) or shown.
+std::string ValidUtf8(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace forgedb

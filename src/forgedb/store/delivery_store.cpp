@@ -1,5 +1,7 @@
 #include "forgedb/store/delivery_store.hpp"
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb::store {
 
 Result<bool> InsertDelivery(Connection& conn, const Delivery& d) {
@@ -42,11 +44,11 @@ Result<Delivery> LoadDelivery(Connection& conn, const std::string& forge,
 Status SetDeliveryOutcome(Connection& conn, const std::string& forge,
                           const std::string& delivery_id, const std::string& status,
                           const std::string& error, Timestamp at) {
-    FORGEDB_TRY(
-        conn.Query("UPDATE webhook_delivery SET status = ?, error = ?, processed_at = ? "
-                   "WHERE forge = ? AND delivery_id = ?",
-                   {status, error.empty() ? model::Value{model::Null{}} : model::Value{error},
-                    FormatLocalTime(at), forge, delivery_id}));
+    FORGEDB_TRY(conn.Query(
+        "UPDATE webhook_delivery SET status = ?, error = ?, processed_at = ? "
+        "WHERE forge = ? AND delivery_id = ?",
+        {status, error.empty() ? model::Value{model::Null{}} : model::Value{ValidUtf8(error)},
+         FormatLocalTime(at), forge, delivery_id}));
     return Ok();
 }
 

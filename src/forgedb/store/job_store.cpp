@@ -1,5 +1,7 @@
 #include "forgedb/store/job_store.hpp"
 
+#include "forgedb/core/text.hpp"
+
 namespace forgedb::store {
 namespace {
 
@@ -198,17 +200,18 @@ Status FinishJob(Connection& conn, std::int64_t id, const std::string& state,
     FORGEDB_TRY(conn.Query(
         "UPDATE job SET state = ?, last_error = ?, lease_owner = NULL, lease_expires_at = NULL, "
         "updated_at = ?, finished_at = ? WHERE id = ?",
-        {state, error.empty() ? model::Value{model::Null{}} : model::Value{error}, ts, ts, id}));
+        {state, error.empty() ? model::Value{model::Null{}} : model::Value{ValidUtf8(error)}, ts,
+         ts, id}));
     return Ok();
 }
 
 Status RescheduleJob(Connection& conn, std::int64_t id, const std::string& error,
                      Timestamp run_after, Timestamp now, bool refund_attempt) {
-    FORGEDB_TRY(
-        conn.Query("UPDATE job SET state = 'queued', last_error = ?, lease_owner = NULL, "
-                   "lease_expires_at = NULL, run_after = ?, updated_at = ?, "
-                   "attempts = CASE WHEN ? THEN attempts - 1 ELSE attempts END WHERE id = ?",
-                   {error, FormatLocalTime(run_after), FormatLocalTime(now), refund_attempt, id}));
+    FORGEDB_TRY(conn.Query(
+        "UPDATE job SET state = 'queued', last_error = ?, lease_owner = NULL, "
+        "lease_expires_at = NULL, run_after = ?, updated_at = ?, "
+        "attempts = CASE WHEN ? THEN attempts - 1 ELSE attempts END WHERE id = ?",
+        {ValidUtf8(error), FormatLocalTime(run_after), FormatLocalTime(now), refund_attempt, id}));
     return Ok();
 }
 
