@@ -437,12 +437,6 @@ Result<std::vector<Item>> Service::ReadItems(store::Connection& conn, const Quer
         }
         items.push_back(std::move(it));
     }
-    // The store answers in time order already; the sort is for rows whose stored time text
-    // differs in shape (a fraction) from the rest.
-    auto by_time = [](const Item& a, const Item& b) { return a.time < b.time; };
-    if (!std::is_sorted(items.begin(), items.end(), by_time)) {
-        std::stable_sort(items.begin(), items.end(), by_time);
-    }
     return items;
 }
 

@@ -109,16 +109,6 @@ Result<std::vector<ContributionRow>> ListContributions(Connection& conn,
         r.project = text(7);
         r.authored = Truthy(row[8]);
         r.assigned = Truthy(row[9]);
-        if (r.platform == "gerrit") {
-            r.instance = who.gerrit_instance;
-            r.account = AsciiLower(who.gerrit_username);
-        } else if (r.platform == "phabricator") {
-            r.instance = who.phabricator_instance;
-            r.account = who.phabricator_phid;
-        } else {
-            r.instance = "github";
-            r.account = AsciiLower(who.github_login);
-        }
     }));
     // Equal times come in index order; put them in the fixed order.
     if (!std::is_sorted(out.begin(), out.end(), Earlier)) {

@@ -15,15 +15,14 @@
 
 namespace forgedb::store {
 
-// One row of `contribution`.
+// One row of `contribution` as a window read returns it (account and instance are the ones asked
+// for).
 struct ContributionRow {
     std::string platform;   // "gerrit", "phabricator", "github"
-    std::string instance;   // configured instance ("github" for GitHub)
     std::string kind;       // "change", "task", "commit", "pull_request", "issue"
     std::string source_id;  // change number, task id, commit SHA, pull request / issue id
-    std::string account;  // gerrit: lower(owner username); phabricator: PHID; github: lower(login)
-    Timestamp time{};     // when it happened (UTC): created, merged, committed
-    std::string status;   // forge status as stored: MERGED/NEW/ABANDONED, open/resolved/..., merged
+    Timestamp time{};       // when it happened (UTC): created, merged, committed
+    std::string status;  // forge status as stored: MERGED/NEW/ABANDONED, open/resolved/..., merged
     std::string title;
     std::string url;      // when the mirror has one (GitHub html_url); "" otherwise
     std::string project;  // gerrit project; github "owner/repo"; "" for phabricator
