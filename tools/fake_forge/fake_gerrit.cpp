@@ -662,9 +662,7 @@ http::Response FakeGerrit::QueryChanges(const http::Request& req) const {
                            PercentDecode(t.value) == PercentDecode(StringField(c, "id"));
                 if (!hit) return false;
             } else if (t.op == "status" || t.op == "is") {
-                std::string v = t.value;
-                for (auto& ch : v)
-                    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+                std::string v = AsciiLower(t.value);
                 bool hit = false;
                 if (v == "open" || v == "new")
                     hit = status == "NEW";

@@ -7,6 +7,8 @@
 namespace forgedb {
 
 // Lower-case hex of HMAC-SHA256(key, data).
+// Lower-case hex of `bytes`.
+std::string HexEncode(std::string_view bytes);
 std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 // Lower-case hex of SHA-256(data).

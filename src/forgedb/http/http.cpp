@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "forgedb/core/json_writer.hpp"
 #include "forgedb/core/text.hpp"
 
 namespace forgedb::http {
@@ -128,35 +129,8 @@ std::optional<std::string> FormValue(std::string_view body, std::string_view nam
 }
 
 std::string JsonQuote(std::string_view s) {
-    std::string out = "\"";
-    for (char c : s) {
-        switch (c) {
-            case '"':
-                out += "\\\"";
-                break;
-            case '\\':
-                out += "\\\\";
-                break;
-            case '\n':
-                out += "\\n";
-                break;
-            case '\r':
-                out += "\\r";
-                break;
-            case '\t':
-                out += "\\t";
-                break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                    out += buf;
-                } else {
-                    out += c;
-                }
-        }
-    }
-    out += '"';
+    std::string out;
+    AppendJsonString(out, s);
     return out;
 }
 

@@ -1,5 +1,7 @@
 #include "forgedb/store/contrib_query_store.hpp"
 
+#include "forgedb/core/crypto.hpp"
+
 namespace forgedb::store {
 namespace {
 
@@ -11,19 +13,8 @@ Result<Timestamp> ParseStored(const std::string& text, const char* what) {
     return *t;
 }
 
-// Chunk bytes travel as hex text, so that any encoding (and a UTF-8 sequence cut between two
-// chunks) is stored as it came.
-std::string ToHex(std::string_view bytes) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (unsigned char c : bytes) {
-        out += kDigits[c >> 4];
-        out += kDigits[c & 0x0F];
-    }
-    return out;
-}
-
+// Chunk bytes travel as hex text (HexEncode), so that any encoding (and a UTF-8 sequence cut
+// between two chunks) is stored as it came.
 Result<std::string> FromHex(std::string_view hex) {
     auto digit = [](char c) -> int {
         if (c >= '0' && c <= '9') return c - '0';
@@ -184,7 +175,7 @@ Status InsertUploadChunk(Connection& conn, const std::string& upload_hash,
     FORGEDB_TRY(conn.Query(
         "INSERT INTO contrib_upload_chunk (upload_hash, chunk, replace_hash, data, received_at) "
         "VALUES (?, ?, ?, ?, ?)",
-        {upload_hash, static_cast<std::int64_t>(row.chunk), replace, ToHex(row.data),
+        {upload_hash, static_cast<std::int64_t>(row.chunk), replace, HexEncode(row.data),
          FormatLocalTime(row.received_at)}));
     return Ok();
 }

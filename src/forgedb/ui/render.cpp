@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 
+#include "forgedb/core/text.hpp"
 #include "forgedb/ui/pages.hpp"
 
 namespace forgedb::ui {
@@ -55,14 +56,7 @@ std::string Coord(double v) {
 }
 
 bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-    if (text.size() < prefix.size()) return false;
-    for (size_t i = 0; i < prefix.size(); ++i) {
-        if (std::tolower(static_cast<unsigned char>(text[i])) !=
-            std::tolower(static_cast<unsigned char>(prefix[i]))) {
-            return false;
-        }
-    }
-    return true;
+    return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace
