@@ -179,6 +179,8 @@ std::string_view TrimSpaces(std::string_view s) {
     return s;
 }
 
+}  // namespace
+
 // The parameter `name` of a header value such as `form-data; name="x"; filename="y"` (quoted
 // values may hold ';' and backslash escapes).
 std::optional<std::string> HeaderParam(std::string_view value, std::string_view name) {
@@ -210,8 +212,6 @@ std::optional<std::string> HeaderParam(std::string_view value, std::string_view 
     }
     return std::nullopt;
 }
-
-}  // namespace
 
 std::optional<std::vector<MultipartPart>> ParseMultipart(std::string_view content_type,
                                                          std::string_view body) {

@@ -74,6 +74,9 @@ std::optional<std::multimap<std::string, std::string>> ParseForm(std::string_vie
 
 // JSON string literal of s (quotes included).
 std::string JsonQuote(std::string_view s);
+// The parameter `name` of a header value such as `form-data; name="x"; filename="y"` or
+// `multipart/form-data; boundary=...` (quoted values may hold ';' and backslash escapes).
+std::optional<std::string> HeaderParam(std::string_view value, std::string_view name);
 
 // One part of a multipart/form-data body.
 struct MultipartPart {

@@ -81,19 +81,6 @@ std::optional<std::string> Gzip(std::string_view data) {
     return out;
 }
 
-// The boundary parameter of a multipart Content-Type ("" when there is none).
-std::string MultipartBoundary(const std::string& content_type) {
-    size_t at = content_type.find("boundary=");
-    if (at == std::string::npos) return "";
-    std::string b = content_type.substr(at + 9);
-    if (!b.empty() && b.front() == '"') {
-        size_t close = b.find('"', 1);
-        return close == std::string::npos ? "" : b.substr(1, close - 1);
-    }
-    size_t end = b.find_first_of("; \t");
-    return end == std::string::npos ? b : b.substr(0, end);
-}
-
 std::string QuoteParam(const std::string& v) {
     std::string out = "\"";
     for (char c : v) {
@@ -108,7 +95,8 @@ std::string QuoteParam(const std::string& v) {
 // request and parse it with ParseMultipart. False when the library could not parse it.
 bool ReadMultipart(const httplib::Request& in, const httplib::ContentReader& reader,
                    std::string& body) {
-    const std::string boundary = MultipartBoundary(in.get_header_value("Content-Type"));
+    const std::string boundary =
+        HeaderParam(in.get_header_value("Content-Type"), "boundary").value_or("");
     bool first = true;
     bool ok = reader(
         [&](const httplib::MultipartFormData& part) {

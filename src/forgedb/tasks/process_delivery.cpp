@@ -23,13 +23,31 @@ bool KnownForge(const std::string& forge) {
     return forge == kGithub || forge == kGerrit || forge == kPhabricator;
 }
 
+// Turns one GitHub delivery into rows and queues its follow-ups (only those a worker of this
+// process can run). Returns the outcome.
+Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
+                                          const store::Delivery& d) {
+    FORGEDB_ASSIGN_OR_RETURN(Json payload, ParseOnThisThread(d.body));
+    std::unordered_set<std::string> written;
+    process::github::Context ctx{queue.connection(), model::github::Via::kWebhook, d.received_at,
+                                 &written};
+    FORGEDB_ASSIGN_OR_RETURN(auto result, process::github::ProcessEvent(d.event, payload, ctx));
+    for (const auto& f : result.follow_ups) {
+        if (!registry.Has(f.kind)) continue;  // no GitHub access configured: nothing to run it
+        store::NewJob job{f.kind, f.args, 5, {}, std::nullopt, std::nullopt};
+        if (auto crawl = GithubCrawl::FromArgs(f.args)) job.unique_key = crawl->UniqueKey();
+        FORGEDB_TRY(queue.Enqueue(std::move(job)));
+    }
+    return std::string(process::github::EventOutcomeName(result.outcome));
+}
+
 // Processes one pending delivery of any forge and records its outcome.
 Result<std::string> ProcessDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
                                     const store::Delivery& d) {
-    if (d.forge == kGithub) return ProcessGithubDelivery(queue, registry, d.delivery_id);
-    FORGEDB_ASSIGN_OR_RETURN(auto status, d.forge == kGerrit
-                                              ? ProcessGerritDelivery(queue, d)
-                                              : ProcessPhabricatorDelivery(queue, d));
+    FORGEDB_ASSIGN_OR_RETURN(auto status,
+                             d.forge == kGithub   ? ProcessGithubDelivery(queue, registry, d)
+                             : d.forge == kGerrit ? ProcessGerritDelivery(queue, d)
+                                                  : ProcessPhabricatorDelivery(queue, d));
     FORGEDB_TRY(store::SetDeliveryOutcome(queue.connection(), d.forge, d.delivery_id, status, "",
                                           queue.clock().Now()));
     return status;
@@ -87,26 +105,6 @@ store::NewJob DeliveriesJob(const std::string& forge, const std::vector<std::str
     job.kind = kDeliveriesJob;
     job.args = nlohmann::json{{"forge", forge}, {"delivery_ids", ids}}.dump();
     return job;
-}
-
-Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
-                                          const std::string& delivery_id) {
-    auto& conn = queue.connection();
-    FORGEDB_ASSIGN_OR_RETURN(auto d, store::LoadDelivery(conn, kGithub, delivery_id));
-    FORGEDB_ASSIGN_OR_RETURN(Json payload, ParseOnThisThread(d.body));
-    std::unordered_set<std::string> written;
-    process::github::Context ctx{conn, model::github::Via::kWebhook, d.received_at, &written};
-    FORGEDB_ASSIGN_OR_RETURN(auto result, process::github::ProcessEvent(d.event, payload, ctx));
-    for (const auto& f : result.follow_ups) {
-        if (!registry.Has(f.kind)) continue;  // no GitHub access configured: nothing to run it
-        store::NewJob job{f.kind, f.args, 5, {}, std::nullopt, std::nullopt};
-        if (auto crawl = GithubCrawl::FromArgs(f.args)) job.unique_key = crawl->UniqueKey();
-        FORGEDB_TRY(queue.Enqueue(std::move(job)));
-    }
-    std::string status = process::github::EventOutcomeName(result.outcome);
-    FORGEDB_TRY(
-        store::SetDeliveryOutcome(conn, kGithub, delivery_id, status, "", queue.clock().Now()));
-    return status;
 }
 
 void RegisterDeliveryTasks(TaskRegistry& registry) {

@@ -19,12 +19,6 @@ inline constexpr const char* kDeliveriesJob = "webhook.deliveries";
 
 store::NewJob DeliveriesJob(const std::string& forge, const std::vector<std::string>& ids);
 
-// Processes one logged GitHub delivery in the caller's open transaction and records its outcome
-// on the log row (processed, stale, ignored). Returns that outcome. Errors in the payload come
-// back as kInvalid / kMissingData and write nothing; the caller records them.
-Result<std::string> ProcessGithubDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
-                                          const std::string& delivery_id);
-
 // Processes one logged delivery of any forge in the caller's open transaction and records its
 // outcome, as the job does. Payload errors come back as kInvalid / kMissingData (nothing written).
 Result<std::string> ProcessLoggedDelivery(queue::JobQueue& queue, const TaskRegistry& registry,
