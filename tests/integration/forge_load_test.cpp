@@ -80,7 +80,8 @@ protected:
         for (;;) {
             auto ran = workers_->Drain();
             EXPECT_TRUE(ran) << ran.error().ToString();
-            auto status = json::parse(cli_->Get(location)->body);
+            auto status =
+                json::parse(cli_->Get(location, {{"Authorization", "Bearer s3cret"}})->body);
             std::string state = status["status"];
             if (state == "succeeded" || state == "failed" || state == "dead") return status;
             if (std::chrono::steady_clock::now() > deadline) return status;

@@ -641,7 +641,7 @@ TEST_P(GerritCrawlTest, EventThroughTheEndpointEndsWithTheChangeAsUpstreamHasIt)
     queue::Notifier notifier;
     replication::DeliveryLog log(tdb().db(), clock_, notifier, &tasks::DeliveriesJob);
     ASSERT_TRUE(log.Start());
-    replication::GerritEvents events(log, clock_, {{kInstance, "hook-secret"}});
+    replication::GerritEvents events(log, clock_, {{kInstance, "hook-secret"}}, false);
     http::Router router;
     router.AddAll(events.Routes());
     http::ServerOptions sopts;

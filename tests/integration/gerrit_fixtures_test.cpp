@@ -104,12 +104,12 @@ protected:
                                                           &tasks::DeliveriesJob);
         ASSERT_TRUE(log_->Start());
         events_ = std::make_unique<replication::GerritEvents>(
-            *log_, clock_,
-            std::map<std::string, std::string>{{kInstance, ""}, {kSecured, kSecret}});
+            *log_, clock_, std::map<std::string, std::string>{{kInstance, ""}, {kSecured, kSecret}},
+            /*accept_unsigned=*/true);
         router_.AddAll(events_->Routes());
         http::ServerOptions sopts;
         sopts.port = 0;
-        sopts.threads = 4;
+        sopts.handler_threads = 4;
         sopts.max_body_bytes = 256 * 1024;
         server_ = std::make_unique<http::Server>(router_, sopts);
         ASSERT_TRUE(server_->Start());
@@ -551,6 +551,26 @@ TEST_P(GerritFixturesTest, BadRequestsAreRefusedAndStoreNothing) {
     EXPECT_EQ(Post("/replication/gerrit/secured?secret=s3cret%20value", good), 202);
     EXPECT_EQ(Deliveries(), 1);
     EXPECT_EQ(tdb().Scalar("SELECT instance FROM webhook_delivery"), kSecured);
+}
+
+// Each event makes forgedb call Gerrit: an instance without a secret refuses events, unless the
+// operator says otherwise (--insecure-accept-unsigned).
+TEST_P(GerritFixturesTest, InstanceWithoutSecretRefusesEventsUnlessInsecure) {
+    const std::string body =
+        ReadFile(DataPath("gerrit/cdevents-community/webhook.comment-added.cdevents.json"));
+    http::Request req;
+    req.method = "POST";
+    req.path = "/replication/gerrit/open";
+    req.params["instance"] = "open";
+    req.body = body;
+    replication::GerritEvents strict(*log_, clock_, {{"open", ""}}, /*accept_unsigned=*/false);
+    auto refused = strict.Handle(req);
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_NE(refused.body.find("--gerrit-webhook-secret"), std::string::npos) << refused.body;
+    EXPECT_EQ(Deliveries(), 0);
+    replication::GerritEvents insecure(*log_, clock_, {{"open", ""}}, /*accept_unsigned=*/true);
+    EXPECT_EQ(insecure.Handle(req).status, 202);
+    EXPECT_EQ(Deliveries(), 1);
 }
 
 TEST_P(GerritFixturesTest, RepeatedEventIsOneDelivery) {

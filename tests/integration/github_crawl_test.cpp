@@ -285,15 +285,24 @@ TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     auto again = cli.Post("/load/repos/octo/big/pulls?state=all", auth, "", "text/plain");
     EXPECT_EQ(json::parse(again->body)["message"], "already queued");
     EXPECT_EQ(again->get_header_value("Location"), location);
-    auto status = json::parse(cli.Get(location)->body);
+    // A job's status is for the token holder; the scheme matches in any case (RFC 9110).
+    EXPECT_EQ(cli.Get(location)->status, 401);
+    EXPECT_EQ(cli.Get(location, {{"Authorization", "Bearer nope"}})->status, 401);
+    EXPECT_EQ(cli.Get(location, {{"Authorization", "bearer  s3cret"}})->status, 200);
+    EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?state=all", {{"Authorization", "BEARER s3cret"}},
+                       "", "text/plain")
+                  ->status,
+              202);
+    auto status = json::parse(cli.Get(location, auth)->body);
     EXPECT_EQ(status["status"], "queued");
     RunUntilDone(status["id"].get<std::int64_t>());
-    status = json::parse(cli.Get(location)->body);
+    status = json::parse(cli.Get(location, auth)->body);
     EXPECT_EQ(status["status"], "succeeded");
     EXPECT_EQ(status["progress"]["items"], 100);
     EXPECT_EQ(status["error"], nullptr);
-    EXPECT_EQ(cli.Get("/tasks/status/999999")->status, 404);
-    EXPECT_EQ(cli.Get("/tasks/status/abc")->status, 400);
+    EXPECT_EQ(cli.Get("/tasks/status/999999", auth)->status, 404);
+    EXPECT_EQ(cli.Get("/tasks/status/abc", auth)->status, 400);
+    EXPECT_EQ(cli.Get("/tasks/status/999999")->status, 401);
     auto inline_ok = cli.Post("/load/repos/octo/big/issues/1?inline=true", auth, "", "text/plain");
     EXPECT_EQ(inline_ok->status, 200) << inline_ok->body;
     // GitHub's rate-limit picture is copied onto the answer.

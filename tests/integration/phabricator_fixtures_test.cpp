@@ -317,7 +317,7 @@ protected:
         router_.AddAll(events_->Routes());
         http::ServerOptions sopts;
         sopts.port = 0;
-        sopts.threads = 4;
+        sopts.handler_threads = 4;
         server_ = std::make_unique<http::Server>(router_, sopts);
         ASSERT_TRUE(server_->Start());
         web_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());

@@ -24,6 +24,13 @@
 namespace forgedb::testing {
 namespace {
 
+// Tests write to sockets that servers close on purpose (refusals, dropped connections): a write
+// to such a socket must fail with EPIPE, not end the test process.
+const bool kSigpipeIgnored = [] { return signal(SIGPIPE, SIG_IGN) != SIG_ERR; }();
+
+}  // namespace
+namespace {
+
 std::string UniqueSuffix() {
     static std::atomic<int> counter{0};
     return std::to_string(getpid()) + "_" + std::to_string(counter++) + "_" +

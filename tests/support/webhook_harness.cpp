@@ -22,7 +22,7 @@ WebhookHarness::WebhookHarness(TestDatabase& tdb, std::string secret)
     router_.AddAll(webhook_->Routes());
     http::ServerOptions sopts;
     sopts.port = 0;
-    sopts.threads = 8;
+    sopts.handler_threads = 8;
     server_ = std::make_unique<http::Server>(router_, sopts);
     st = server_->Start();
     if (!st) throw std::runtime_error(st.error().ToString());

@@ -39,6 +39,7 @@ public:
     int Deliver(const std::string& event, const std::string& fixture, const std::string& id);
 
     std::string Signature(const std::string& body) const;
+    int port() const { return server_->port(); }
 
 private:
     TestDatabase& tdb_;

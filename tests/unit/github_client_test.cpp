@@ -115,7 +115,7 @@ protected:
                      }});
         http::ServerOptions options;
         options.port = 0;
-        options.threads = 8;
+        options.handler_threads = 8;
         server_ = std::make_unique<http::Server>(router_, options);
         ASSERT_TRUE(server_->Start());
     }
@@ -925,7 +925,7 @@ TEST(GithubClientOverCurl, EndToEnd) {
                 }});
     http::ServerOptions options;
     options.port = 0;
-    options.threads = 4;
+    options.handler_threads = 4;
     http::Server server(router, options);
     ASSERT_TRUE(server.Start());
     auto transport = MakeCurlHttpClient();

@@ -987,9 +987,8 @@ http::Response FakeConduit::HandleApi(const http::Request& req, const std::strin
             r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_seconds));
             return r;
         };
-        answers.plain = [](int status, std::string_view) { return HtmlError(status); };
         answers.normal = answer;
-        if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
+        if (auto r = FaultPipeline::Apply(*fault, answers)) return *r;
     }
     return answer();
 }

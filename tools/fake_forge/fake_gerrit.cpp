@@ -559,9 +559,8 @@ http::Response FakeGerrit::HandleApi(const http::Request& req, const std::string
             r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_seconds));
             return r;
         };
-        answers.plain = Text;
         answers.normal = answer;
-        if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
+        if (auto r = FaultPipeline::Apply(*fault, answers)) return *r;
     }
     return answer();
 }

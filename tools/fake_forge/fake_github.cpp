@@ -1161,9 +1161,6 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
             r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_seconds));
             return r;
         };
-        answers.plain = [](int status, std::string_view message) {
-            return JsonResponse(status, obj::ErrorBody(status, message, kDocs));
-        };
         answers.normal = [&] {
             http::Response full;
             {
@@ -1173,7 +1170,7 @@ http::Response FakeGithub::HandleApi(http::Request& req) {
             add_common(full, budget);
             return full;
         };
-        if (auto r = FaultPipeline::Apply(*fault, req, answers)) return *r;
+        if (auto r = FaultPipeline::Apply(*fault, answers)) return *r;
     }
 
     auto rate_limited = [&](const RateBudget& b) {

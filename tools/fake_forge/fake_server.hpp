@@ -7,8 +7,8 @@
 #include <utility>
 #include <vector>
 
-#include "fake_forge/connection.hpp"
 #include "fake_forge/fault_pipeline.hpp"
+#include "fake_forge/listener.hpp"
 
 namespace forgedb::fake {
 
@@ -35,7 +35,7 @@ protected:
     ~FakeServer() = default;
 
     FaultPipeline pipeline_;
-    connection::Listener listener_;
+    Listener listener_;
 };
 
 }  // namespace forgedb::fake

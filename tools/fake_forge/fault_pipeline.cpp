@@ -4,7 +4,6 @@
 #include <thread>
 #include <utility>
 
-#include "connection.hpp"
 #include "forgedb/core/url.hpp"
 
 namespace forgedb::fake {
@@ -160,7 +159,7 @@ std::optional<Fault> FaultPipeline::Match(const std::string& path, std::string u
     return std::nullopt;
 }
 
-std::optional<http::Response> FaultPipeline::Apply(const Fault& fault, const http::Request& req,
+std::optional<http::Response> FaultPipeline::Apply(const Fault& fault,
                                                    const FaultAnswers& answers) {
     switch (fault.kind) {
         case FaultKind::kSlow:
@@ -171,11 +170,9 @@ std::optional<http::Response> FaultPipeline::Apply(const Fault& fault, const htt
         case FaultKind::kTooManyRequests:
             return answers.error(fault);
         case FaultKind::kDropConnection: {
-            int fd = connection::FindSocket(req);
-            if (fd >= 0 && connection::SendAndShutdown(fd, "")) {
-                return answers.plain(500, "dropped");  // never sent
-            }
-            return answers.plain(502, "fake forge: no connection to drop");
+            http::Response dropped;
+            dropped.raw_then_close = "";
+            return dropped;
         }
         case FaultKind::kTruncatedBody: {
             http::Response full = answers.normal();
@@ -186,13 +183,9 @@ std::optional<http::Response> FaultPipeline::Apply(const Fault& fault, const htt
             for (const auto& [k, v] : full.headers) raw += k + ": " + v + "\r\n";
             raw += "\r\n";
             raw.append(full.body, 0, full.body.size() / 2);
-            int fd = connection::FindSocket(req);
-            if (fd >= 0 && connection::SendAndShutdown(fd, raw)) {
-                return answers.plain(500, "truncated");  // never sent
-            }
-            // No socket (e.g. Handle() called directly): the closest thing, half a body.
-            full.body.resize(full.body.size() / 2);
-            return full;
+            http::Response truncated;
+            truncated.raw_then_close = std::move(raw);
+            return truncated;
         }
         case FaultKind::kMalformedBody: {
             // Delivered whole (the length matches), so that the client reads a body that does

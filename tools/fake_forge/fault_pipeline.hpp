@@ -2,10 +2,10 @@
 // FaultPipeline: what every fake forge does with a request before its own routes see it. It
 // counts the request (RequestStats, with a bounded log of URLs), takes the first queued Fault that
 // matches it and applies it: a status, a rate limit, a slow answer, a truncated body, a dropped
-// connection (see connection.hpp) or a complete answer with a malformed body. The answers
-// themselves are the forge's own (GitHub's JSON errors, Gerrit's plain text, Conduit's in-band
-// envelope or a proxy's HTML page), given to Apply() as FaultAnswers. AddRoutes() serves the shared
-// part of the control API:
+// connection (http::Response::raw_then_close) or a complete answer with a malformed body. The
+// answers themselves are the forge's own (GitHub's JSON errors, Gerrit's plain text, Conduit's
+// in-band envelope or a proxy's HTML page), given to Apply() as FaultAnswers. AddRoutes() serves
+// the shared part of the control API:
 //   GET    /_fake/stats            DELETE /_fake/stats (reset)
 //   GET    /_fake/faults           POST /_fake/faults {kind,status,retry_after,delay_ms,
 //                                                      path_prefix,count}    DELETE (clear)
@@ -37,10 +37,8 @@ enum class FaultKind {
     kDropConnection,      // close the connection without an answer
     kMalformedBody,       // the normal answer, complete, with its body cut to the first half
 };
-// forgedb::http cannot express the last two, so the fake writes to (and shuts down) the
-// connection's socket itself; see connection.hpp. Linux only. When the socket cannot be found
-// (Handle() called without a server), kTruncatedBody answers half a body with a matching length
-// and kDropConnection a 502.
+// The last two are answered with http::Response::raw_then_close: the server writes the bytes
+// given (none, or the head and half the body) and closes the connection.
 
 // "status", "secondary_rate_limit", "too_many_requests", "slow", "truncated_body",
 // "drop_connection", "malformed_body".
@@ -76,9 +74,6 @@ struct RequestStats {
 struct FaultAnswers {
     // The answer to kStatus, kSecondaryRateLimit and kTooManyRequests.
     std::function<http::Response(const Fault&)> error;
-    // A short error: "dropped" or "truncated" (500, never sent: the connection is gone) and
-    // "fake forge: no connection to drop" (502).
-    std::function<http::Response(int status, std::string_view message)> plain;
     // The answer without a fault; kTruncatedBody sends half of its body.
     std::function<http::Response()> normal;
 };
@@ -118,10 +113,9 @@ public:
     // whose path_prefix starts `path`, counted in faults; nullopt when none matches.
     std::optional<Fault> Match(const std::string& path, std::string url);
 
-    // The answer to `fault` for `req`, or nullopt when the request is to be answered normally
+    // The answer to `fault`, or nullopt when the request is to be answered normally
     // (kSlow, after its delay).
-    static std::optional<http::Response> Apply(const Fault& fault, const http::Request& req,
-                                               const FaultAnswers& answers);
+    static std::optional<http::Response> Apply(const Fault& fault, const FaultAnswers& answers);
 
     // Adds GET/DELETE /_fake/stats and GET/POST/DELETE /_fake/faults to `router`. The pipeline
     // must outlive the router's use.

@@ -215,21 +215,9 @@ Result<contrib::ContribConfig> BuildContrib(const ContribFlags& flags, const For
         }
         out.github_orgs.push_back(org);
     }
-    // A duration: digits with an optional unit s, m, h or d (seconds when none).
-    const std::string& f = flags.freshness;
-    size_t digits = 0;
-    while (digits < f.size() && std::isdigit(static_cast<unsigned char>(f[digits]))) ++digits;
-    std::string unit = f.substr(digits);
-    long long scale = unit.empty() || unit == "s" ? 1
-                      : unit == "m"               ? 60
-                      : unit == "h"               ? 3600
-                      : unit == "d"               ? 86400
-                                                  : 0;
-    if (digits == 0 || digits > 9 || scale == 0) {
-        return Unexpected(ErrorCode::kInvalid,
-                          "--contrib-freshness must be like 90s, 30m, 6h or 1d, not '" + f + "'");
-    }
-    out.freshness = std::chrono::seconds(std::stoll(f.substr(0, digits)) * scale);
+    auto freshness = ParseDuration(flags.freshness, "--contrib-freshness");
+    if (!freshness) return freshness.error();
+    out.freshness = std::chrono::duration_cast<std::chrono::seconds>(*freshness);
     for (const auto& forge : flags.webhooks_current) {
         if (forge == "gerrit") {
             out.gerrit_webhooks = true;
@@ -248,6 +236,81 @@ Result<contrib::ContribConfig> BuildContrib(const ContribFlags& flags, const For
     return out;
 }
 
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::string_view flag) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) {
+        ++digits;
+    }
+    std::string_view unit = text.substr(digits);
+    long long scale = unit.empty() || unit == "s" ? 1000
+                      : unit == "ms"              ? 1
+                      : unit == "m"               ? 60'000
+                      : unit == "h"               ? 3'600'000
+                      : unit == "d"               ? 86'400'000
+                                                  : 0;
+    if (digits == 0 || digits > 9 || scale == 0) {
+        return Unexpected(ErrorCode::kInvalid,
+                          std::string(flag) + " must be like 500ms, 90s, 30m, 6h or 1d, not '" +
+                              std::string(text) + "'");
+    }
+    return std::chrono::milliseconds(std::stoll(std::string(text.substr(0, digits))) * scale);
+}
+
+Result<http::ServerOptions> BuildHttp(const HttpFlags& f, const ListenAddress& listen) {
+    auto in_range = [](long long v, long long lo, long long hi, const char* flag) -> Status {
+        if (v < lo || v > hi) {
+            return Unexpected(ErrorCode::kInvalid,
+                              std::string(flag) + " must be " + std::to_string(lo) + ".." +
+                                  std::to_string(hi) + ", got " + std::to_string(v));
+        }
+        return Ok();
+    };
+    FORGEDB_TRY(in_range(f.io_threads, 1, 64, "--http-io-threads"));
+    FORGEDB_TRY(in_range(f.handler_threads, 1, 4096, "--http-threads"));
+    FORGEDB_TRY(in_range(f.max_body_bytes, 1024, 1LL << 32, "--http-max-body-bytes"));
+    FORGEDB_TRY(in_range(f.max_header_bytes, 1024, 1 << 20, "--http-max-header-bytes"));
+    FORGEDB_TRY(in_range(f.max_headers, 8, 10000, "--http-max-headers"));
+    FORGEDB_TRY(in_range(f.max_connections, 1, 1'000'000, "--http-max-connections"));
+    FORGEDB_TRY(
+        in_range(f.max_connections_per_client, 1, 1'000'000, "--http-max-connections-per-client"));
+    http::ServerOptions o;
+    o.host = listen.host;
+    o.port = listen.port;
+    o.io_threads = f.io_threads;
+    o.handler_threads = f.handler_threads;
+    o.max_body_bytes = static_cast<size_t>(f.max_body_bytes);
+    o.max_header_bytes = static_cast<size_t>(f.max_header_bytes);
+    o.max_header_count = static_cast<size_t>(f.max_headers);
+    o.max_connections = f.max_connections;
+    o.max_connections_per_client = f.max_connections_per_client;
+    struct Timeout {
+        const std::string& text;
+        const char* flag;
+        std::chrono::milliseconds* out;
+    };
+    for (const Timeout& t :
+         {Timeout{f.header_timeout, "--http-header-timeout", &o.header_timeout},
+          Timeout{f.request_timeout, "--http-request-timeout", &o.request_timeout},
+          Timeout{f.idle_timeout, "--http-idle-timeout", &o.idle_timeout}}) {
+        auto d = ParseDuration(t.text, t.flag);
+        if (!d) return d.error();
+        if (d->count() < 100 || *d > std::chrono::hours(1)) {
+            return Unexpected(
+                ErrorCode::kInvalid,
+                std::string(t.flag) + " must be between 100ms and 1h, not '" + t.text + "'");
+        }
+        *t.out = *d;
+    }
+    if (o.request_timeout < o.header_timeout) {
+        return Unexpected(ErrorCode::kInvalid,
+                          "--http-request-timeout must not be shorter than --http-header-timeout");
+    }
+    if (o.max_connections_per_client > o.max_connections) {
+        o.max_connections_per_client = o.max_connections;
+    }
+    return o;
+}
+
 Status Validate(const ServeConfig& c) {
     FORGEDB_TRY(Validate(c.github));
     if (c.github_webhook_secret.empty() && !c.insecure_accept_unsigned) {
@@ -257,9 +320,6 @@ Status Validate(const ServeConfig& c) {
     }
     if (c.workers < 0 || c.workers > 256) {
         return Unexpected(ErrorCode::kInvalid, "--workers must be 0..256");
-    }
-    if (c.http_threads < 1 || c.http_threads > 4096) {
-        return Unexpected(ErrorCode::kInvalid, "--http-threads must be 1..4096");
     }
     return Ok();
 }

@@ -2,12 +2,14 @@
 // Typed, checked configuration. Every value is validated once at start-up; a bad value stops the
 // process with a one-line message (exit code 2).
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/result.hpp"
+#include "forgedb/http/server.hpp"
 
 namespace forgedb::app {
 
@@ -21,6 +23,26 @@ Result<ListenAddress> ParseListen(std::string_view text);
 
 // The first line of a secret file, without its line ending. Empty files are an error.
 Result<std::string> ReadSecretFile(const std::string& path);
+
+// A duration: digits with an optional unit ms, s, m, h or d (seconds when none), e.g. 500ms,
+// 90s, 30m, 6h, 1d. `flag` names the option in the error.
+Result<std::chrono::milliseconds> ParseDuration(std::string_view text, std::string_view flag);
+
+// The HTTP server's limits as given on the command line (see http::ServerOptions).
+struct HttpFlags {
+    int io_threads = 2;
+    int handler_threads = 16;
+    long long max_body_bytes = 25LL * 1024 * 1024;
+    long long max_header_bytes = 64 * 1024;
+    int max_headers = 100;
+    std::string header_timeout = "10s";
+    std::string request_timeout = "60s";
+    std::string idle_timeout = "30s";
+    int max_connections = 2048;
+    int max_connections_per_client = 128;
+};
+// Checks every limit's range; the server options for `listen`.
+Result<http::ServerOptions> BuildHttp(const HttpFlags& flags, const ListenAddress& listen);
 
 // Reads tokens, one per line (blank lines and lines starting with '#' are skipped).
 Result<std::vector<std::string>> ReadTokenFile(const std::string& path);
@@ -92,8 +114,8 @@ struct ServeConfig {
     std::string github_webhook_secret;  // empty: unsigned deliveries (only if insecure_unsigned)
     bool insecure_accept_unsigned = false;
     int workers = 2;
-    int http_threads = 32;
-    std::string api_token;  // bearer token of the /load endpoints; empty: they answer 401
+    http::ServerOptions http;  // from BuildHttp
+    std::string api_token;     // bearer token of the /load endpoints; empty: they answer 401
     GithubConfig github;
     ForgesConfig forges;
     contrib::ContribConfig contrib;

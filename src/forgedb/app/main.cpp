@@ -66,10 +66,57 @@ int main(int argc, char** argv) {
     serve->add_option("--workers", serve_cfg.workers, "In-process job workers (0: none)")
         ->envname("FORGEDB_WORKERS")
         ->capture_default_str();
+    // The HTTP server's threads and limits (see docs/architecture.md, "The HTTP server").
+    forgedb::app::HttpFlags http_flags;
     serve
-        ->add_option("--http-threads", serve_cfg.http_threads,
-                     "HTTP threads (one per concurrent keep-alive connection)")
+        ->add_option("--http-threads", http_flags.handler_threads,
+                     "Threads running request handlers (requests handled at once)")
         ->envname("FORGEDB_HTTP_THREADS")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-io-threads", http_flags.io_threads,
+                     "Threads serving the sockets (every connection, however slow, costs none)")
+        ->envname("FORGEDB_HTTP_IO_THREADS")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-max-body-bytes", http_flags.max_body_bytes,
+                     "Largest request body, chunked or not (413 at the limit)")
+        ->envname("FORGEDB_HTTP_MAX_BODY_BYTES")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-max-header-bytes", http_flags.max_header_bytes,
+                     "Largest request line and headers together (431)")
+        ->envname("FORGEDB_HTTP_MAX_HEADER_BYTES")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-max-headers", http_flags.max_headers,
+                     "Most header fields in a request (431)")
+        ->envname("FORGEDB_HTTP_MAX_HEADERS")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-header-timeout", http_flags.header_timeout,
+                     "Time from a request's first byte to the end of its headers")
+        ->envname("FORGEDB_HTTP_HEADER_TIMEOUT")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-request-timeout", http_flags.request_timeout,
+                     "Time from a request's first byte to the end of its body")
+        ->envname("FORGEDB_HTTP_REQUEST_TIMEOUT")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-idle-timeout", http_flags.idle_timeout,
+                     "Time a kept-alive connection may wait for its next request")
+        ->envname("FORGEDB_HTTP_IDLE_TIMEOUT")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-max-connections", http_flags.max_connections,
+                     "Open connections at most; more are answered 503")
+        ->envname("FORGEDB_HTTP_MAX_CONNECTIONS")
+        ->capture_default_str();
+    serve
+        ->add_option("--http-max-connections-per-client", http_flags.max_connections_per_client,
+                     "Open connections at most from one client address; more are answered 503")
+        ->envname("FORGEDB_HTTP_MAX_CONNECTIONS_PER_CLIENT")
         ->capture_default_str();
 
     // GitHub API access, shared by serve, work and load.
@@ -272,6 +319,9 @@ int main(int argc, char** argv) {
         auto addr = forgedb::app::ParseListen(listen);
         if (!addr) ConfigError(addr.error().message);
         serve_cfg.listen = *addr;
+        auto http = forgedb::app::BuildHttp(http_flags, *addr);
+        if (!http) ConfigError(http.error().message);
+        serve_cfg.http = std::move(http).value();
         if (!secret_file.empty()) {
             auto s = forgedb::app::ReadSecretFile(secret_file);
             if (!s) ConfigError(s.error().message);

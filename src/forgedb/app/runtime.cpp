@@ -186,7 +186,18 @@ int RunServe(const ServeConfig& config) {
     }
     std::map<std::string, std::string> gerrit_secrets;
     for (const auto& g : config.forges.gerrit) gerrit_secrets[g.name] = g.webhook_secret;
-    replication::GerritEvents gerrit_events(log, clock, gerrit_secrets);
+    for (const auto& [name, secret] : gerrit_secrets) {
+        if (secret.empty() && config.insecure_accept_unsigned) {
+            spdlog::warn(
+                "accepting Gerrit events for '{}' WITHOUT a secret (--insecure-accept-unsigned): "
+                "anyone who can reach this server can make forgedb call that Gerrit",
+                name);
+        } else if (secret.empty()) {
+            spdlog::info("Gerrit events for '{}' are refused: no --gerrit-webhook-secret", name);
+        }
+    }
+    replication::GerritEvents gerrit_events(log, clock, gerrit_secrets,
+                                            config.insecure_accept_unsigned);
     std::map<std::string, std::string> hook_keys;
     for (const auto& p : config.forges.phabricator) hook_keys[p.name] = p.hook_key;
     replication::PhabricatorEvents phabricator_events(log, clock, hook_keys,
@@ -208,11 +219,7 @@ int RunServe(const ServeConfig& config) {
     ui::Pages pages(contributors);
     router.AddAll(contrib_api.Routes());
     router.AddAll(pages.Routes());
-    http::ServerOptions sopts;
-    sopts.host = config.listen.host;
-    sopts.port = config.listen.port;
-    sopts.threads = config.http_threads;
-    http::Server server(router, sopts);
+    http::Server server(router, config.http);
     if (auto st = server.Start(); !st) {
         spdlog::error("{}", st.error().message);
         return kExitConfig;

@@ -155,7 +155,7 @@ void Router::AddAll(std::vector<Route> routes) {
     for (auto& r : routes) Add(std::move(r));
 }
 
-Response Router::Dispatch(Request& req) const {
+const Route* Router::Find(Request& req, Response* refusal) const {
     bool path_known = false;
     for (const auto& r : routes_) {
         std::map<std::string, std::string> params;
@@ -165,10 +165,19 @@ Response Router::Dispatch(Request& req) const {
             continue;
         }
         req.params = std::move(params);
-        return r.handler(req);
+        return &r;
     }
-    if (path_known) return Response::Error(405, "method not allowed");
-    return Response::Error(404, "not found");
+    if (refusal != nullptr) {
+        *refusal = path_known ? Response::Error(405, "method not allowed")
+                              : Response::Error(404, "not found");
+    }
+    return nullptr;
+}
+
+Response Router::Dispatch(Request& req) const {
+    Response refusal;
+    const Route* route = Find(req, &refusal);
+    return route != nullptr ? route->handler(req) : refusal;
 }
 
 namespace {

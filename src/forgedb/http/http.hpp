@@ -37,6 +37,9 @@ struct Response {
     std::string content_type = "application/json";
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
+    // For test servers that imitate a broken peer: when set, the server writes these bytes to the
+    // connection instead of the answer (they may be empty, or a truncated answer) and closes it.
+    std::optional<std::string> raw_then_close;
 
     // {"message": message} with the given status.
     static Response Message(int status, std::string_view message);
@@ -51,14 +54,19 @@ struct Route {
     std::string method;
     std::string pattern;
     Handler handler;
+    // A handler that never blocks (no database, no network, no lock held long) may run on the
+    // server's I/O threads; every other one runs on its handler threads.
+    bool nonblocking = false;
 };
 
 class Router {
 public:
     void Add(Route route);
     void AddAll(std::vector<Route> routes);
-    // Finds the handler and fills req.params. A path that exists under another method gives 405,
-    // an unknown path 404.
+    // The route of req, with req.params filled; nullptr when none matches, with the answer to
+    // give in *refusal: 405 for a path that exists under another method, 404 for an unknown path.
+    const Route* Find(Request& req, Response* refusal) const;
+    // Finds the handler and runs it (or answers Find's refusal).
     Response Dispatch(Request& req) const;
 
 private:

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "forgedb/core/crypto.hpp"
+#include "forgedb/core/text.hpp"
 #include "forgedb/store/job_store.hpp"
 
 namespace forgedb::load {
@@ -194,17 +195,27 @@ std::vector<http::Route> LoadSurface::Routes() {
     return routes;
 }
 
-http::Response LoadSurface::Load(const http::Request& req) {
-    auto auth = req.Header("Authorization").value_or("");
-    constexpr std::string_view kBearer = "Bearer ";
-    if (options_.api_token.empty() || !auth.starts_with(kBearer) ||
-        !ConstantTimeEquals(auth.substr(kBearer.size()), options_.api_token)) {
-        auto res = http::Response::Error(401,
-                                         "a valid API token is required: "
-                                         "Authorization: Bearer <token>");
-        res.headers.emplace_back("WWW-Authenticate", "Bearer");
-        return res;
+std::optional<http::Response> LoadSurface::Refuse(const http::Request& req) const {
+    // RFC 9110 11.4: "Bearer" SP token, the scheme matched without regard to case.
+    std::string_view auth = req.Header("Authorization").value_or("");
+    size_t space = auth.find(' ');
+    std::string_view scheme = auth.substr(0, space);
+    std::string_view token = space == std::string_view::npos ? "" : auth.substr(space);
+    while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+    while (!token.empty() && token.back() == ' ') token.remove_suffix(1);
+    if (!options_.api_token.empty() && EqualsIgnoreCase(scheme, "Bearer") &&
+        ConstantTimeEquals(token, options_.api_token)) {
+        return std::nullopt;
     }
+    auto res = http::Response::Error(401,
+                                     "a valid API token is required: "
+                                     "Authorization: Bearer <token>");
+    res.headers.emplace_back("WWW-Authenticate", "Bearer");
+    return res;
+}
+
+http::Response LoadSurface::Load(const http::Request& req) {
+    if (auto refusal = Refuse(req)) return *refusal;
     auto plan = PlanForPath(req.path, req.query, clients_);
     if (!plan) return ErrorResponse(plan.error());
     auto inline_flag = ParseFlag("inline", req.Query("inline"), false);
@@ -236,6 +247,8 @@ http::Response LoadSurface::Load(const http::Request& req) {
 }
 
 http::Response LoadSurface::Status(const http::Request& req) {
+    // A job's status names its target and error text: for the token holder only.
+    if (auto refusal = Refuse(req)) return *refusal;
     const std::string& text = req.params.at("id");
     if (text.empty() || text.size() > 18 ||
         !std::all_of(text.begin(), text.end(), [](char c) { return std::isdigit(c); })) {

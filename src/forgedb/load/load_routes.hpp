@@ -5,6 +5,7 @@
 // parses its argument through the same table.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ public:
     std::vector<http::Route> Routes();
 
 private:
+    // nullopt when the request carries the API token (Authorization: Bearer, the scheme in any
+    // case); otherwise the 401 to answer.
+    std::optional<http::Response> Refuse(const http::Request& req) const;
     http::Response Load(const http::Request& req);
     http::Response Status(const http::Request& req);
     // Adds X-RateLimit-Limit/-Remaining/-Reset of the fullest known "core" budget.

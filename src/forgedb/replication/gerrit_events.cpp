@@ -20,8 +20,8 @@ bool SecretMatches(std::string_view expected, std::string_view got) {
 }  // namespace
 
 GerritEvents::GerritEvents(DeliveryLog& log, const Clock& clock,
-                           std::map<std::string, std::string> secrets)
-    : log_(log), clock_(clock), secrets_(std::move(secrets)) {}
+                           std::map<std::string, std::string> secrets, bool accept_unsigned)
+    : log_(log), clock_(clock), secrets_(std::move(secrets)), accept_unsigned_(accept_unsigned) {}
 
 std::vector<http::Route> GerritEvents::Routes() {
     return {{"POST", "/replication/gerrit/{instance}",
@@ -41,6 +41,9 @@ http::Response GerritEvents::Handle(const http::Request& req) {
         if (!given || !SecretMatches(instance->second, *given)) {
             return http::Response::Error(401, "missing or wrong ?secret=");
         }
+    } else if (!accept_unsigned_) {
+        return http::Response::Error(401, "no --gerrit-webhook-secret is configured for '" +
+                                              instance->first + "': events are refused");
     }
     // 2. One JSON object with a string "type".
     auto doc = ParseOnThisThread(req.body);

@@ -5,8 +5,10 @@
 // The body must be one JSON object with a string "type"; anything else is 400 and stores nothing.
 // An event is logged durably (forge "gerrit", the instance, delivery id = SHA-256 of the body, so
 // a redelivered identical event is answered 200 "duplicate"), answered 202, and processed by a
-// job that refreshes the change it names. The webhooks plugin cannot sign its posts: protect the
-// endpoint with a shared secret in the URL query (?secret=...) when one is configured.
+// job that refreshes the change it names. The webhooks plugin cannot sign its posts: the endpoint
+// is protected with a shared secret in the URL query (?secret=...). An instance without a secret
+// refuses every event (401): each event makes forgedb call Gerrit, so an open endpoint lets anyone
+// make it do so at will. `accept_unsigned` (--insecure-accept-unsigned) lifts that.
 
 #include <map>
 #include <string>
@@ -20,9 +22,10 @@ namespace forgedb::replication {
 
 class GerritEvents {
 public:
-    // `secrets` maps each configured instance name to its shared secret ("" = none required).
-    // Unknown instances answer 404.
-    GerritEvents(DeliveryLog& log, const Clock& clock, std::map<std::string, std::string> secrets);
+    // `secrets` maps each configured instance name to its shared secret ("" = none: events are
+    // refused unless `accept_unsigned`). Unknown instances answer 404.
+    GerritEvents(DeliveryLog& log, const Clock& clock, std::map<std::string, std::string> secrets,
+                 bool accept_unsigned);
 
     std::vector<http::Route> Routes();
     http::Response Handle(const http::Request& req);
@@ -31,6 +34,7 @@ private:
     DeliveryLog& log_;
     const Clock& clock_;
     std::map<std::string, std::string> secrets_;
+    bool accept_unsigned_;
 };
 
 }  // namespace forgedb::replication
