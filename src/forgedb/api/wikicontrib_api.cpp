@@ -287,7 +287,8 @@ std::string CsvField(const std::string& s) {
 
 }  // namespace
 
-WikiContribApi::WikiContribApi(contrib::Service& service) : service_(service) {}
+WikiContribApi::WikiContribApi(contrib::Service& service, ApiOptions options)
+    : service_(service), options_(options) {}
 
 std::vector<http::Route> WikiContribApi::Routes() {
     using Fn = http::Response (WikiContribApi::*)(const http::Request&);
@@ -315,8 +316,18 @@ std::vector<http::Route> WikiContribApi::Routes() {
     std::set<std::string> patterns;
     for (const auto& e : entries) {
         Fn fn = e.fn;
-        routes.push_back({e.method, e.pattern,
-                          [this, fn](const http::Request& req) { return (this->*fn)(req); }});
+        const bool changes_query =
+            std::string_view(e.method) == "PATCH" || std::string_view(e.method) == "DELETE";
+        if (changes_query && !options_.query_changes) {
+            routes.push_back({e.method, e.pattern, [](const http::Request&) {
+                                  return Fail(403,
+                                              "Stored queries cannot be changed or deleted on this "
+                                              "server; create a new query instead.");
+                              }});
+        } else {
+            routes.push_back({e.method, e.pattern,
+                              [this, fn](const http::Request& req) { return (this->*fn)(req); }});
+        }
         if (patterns.insert(e.pattern).second) {
             routes.push_back({"OPTIONS", e.pattern, [](const http::Request&) {
                                   http::Response res;

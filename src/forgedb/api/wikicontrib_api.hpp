@@ -14,6 +14,12 @@
 // Errors are {"message": ..., "error": 1} with the original statuses (400, 404). Every answer
 // carries Access-Control-Allow-Origin: * (read-only public data), and OPTIONS preflights are
 // answered.
+//
+// As in the original, changing or deleting a stored query (PATCH .../update/user/,
+// PATCH .../update/filter/, DELETE .../update/user/) needs no credentials: anyone who knows a
+// permalink's hash can change what it shows, or delete it. A public deployment can turn these
+// three off (ApiOptions::query_changes = false, --contrib-read-only-queries): they then answer
+// 403 and queries are only ever created.
 
 #include <optional>
 #include <string>
@@ -27,10 +33,14 @@ namespace forgedb::api {
 // CORS headers added to every answer of this surface.
 void AddCorsHeaders(http::Response& res);
 
+struct ApiOptions {
+    bool query_changes = true;  // false: PATCH and DELETE of a stored query answer 403
+};
+
 class WikiContribApi {
 public:
     // REQUIRES: service outlives the surface.
-    explicit WikiContribApi(contrib::Service& service);
+    explicit WikiContribApi(contrib::Service& service, ApiOptions options = {});
     std::vector<http::Route> Routes();
 
 private:
@@ -55,6 +65,7 @@ private:
                                 std::optional<std::string> user);
 
     contrib::Service& service_;
+    ApiOptions options_;
 };
 
 }  // namespace forgedb::api

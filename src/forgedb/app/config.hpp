@@ -119,6 +119,8 @@ struct ServeConfig {
     GithubConfig github;
     ForgesConfig forges;
     contrib::ContribConfig contrib;
+    // The WikiContrib API's PATCH and DELETE of stored queries answer 403.
+    bool contrib_read_only_queries = false;
 };
 
 // Cross-field checks: a secret or the explicit insecure flag; sane worker and thread counts.

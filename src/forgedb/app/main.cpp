@@ -202,6 +202,11 @@ int main(int argc, char** argv) {
         ->add_flag("--contrib-no-crawl", contrib_flags.no_crawl,
                    "Views never queue crawls (the mirror is filled by webhooks and /load)")
         ->envname("FORGEDB_CONTRIB_NO_CRAWL");
+    serve
+        ->add_flag("--contrib-read-only-queries", serve_cfg.contrib_read_only_queries,
+                   "Refuse the WikiContrib API's PATCH and DELETE of stored queries (403), which "
+                   "need no credentials: for public servers")
+        ->envname("FORGEDB_CONTRIB_READ_ONLY_QUERIES");
     std::string api_token_file;
     auto* api_token_opt =
         serve

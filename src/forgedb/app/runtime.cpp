@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "forgedb/api/wikicontrib_api.hpp"
+#include "forgedb/app/health.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/http/server.hpp"
@@ -209,13 +210,12 @@ int RunServe(const ServeConfig& config) {
     router.AddAll(gerrit_events.Routes());
     router.AddAll(phabricator_events.Routes());
     router.AddAll(loads.Routes());
-    router.Add({"GET", "/healthz", [](const http::Request&) {
-                    return http::Response::Json(200, "{\"status\":\"ok\"}");
-                }});
+    router.AddAll(HealthRoutes(*opened->db));
     // The contributor view: the WikiContrib-compatible API, then the pages, whose /{hash}/ route
     // comes last so that it never shadows another surface's path.
     contrib::Service contributors(*opened->db, clock, notifier, config.contrib);
-    api::WikiContribApi contrib_api(contributors);
+    api::WikiContribApi contrib_api(contributors,
+                                    {.query_changes = !config.contrib_read_only_queries});
     ui::Pages pages(contributors);
     router.AddAll(contrib_api.Routes());
     router.AddAll(pages.Routes());

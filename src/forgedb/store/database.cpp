@@ -32,6 +32,14 @@ Result<std::unique_ptr<Database>> Database::Open(std::string_view url) {
                           "': use sqlite:PATH or postgresql://USER@HOST:PORT/DB");
 }
 
+Status Ping(Database& db) {
+    auto conn = db.Connect();
+    if (!conn) return conn.error();
+    auto read = (*conn)->Query("SELECT COUNT(*) FROM schema_migrations");
+    if (!read) return read.error();
+    return Ok();
+}
+
 Status Savepoint(Connection& conn, std::string_view name) {
     FORGEDB_TRY(conn.Query("SAVEPOINT " + std::string(name)));
     return Ok();

@@ -94,6 +94,10 @@ private:
     Connection* conn_;
 };
 
+// Whether the database answers: a connection is opened (or lent) and reads a small table, which
+// on SQLite also reads the file. Ok, or the error met.
+Status Ping(Database& db);
+
 // Savepoints inside an open transaction (same SQL on both backends).
 Status Savepoint(Connection& conn, std::string_view name);
 Status ReleaseSavepoint(Connection& conn, std::string_view name);
