@@ -19,6 +19,9 @@
 # Environment:
 #   SHARED_BENCH=<repo>/../shared/bench      the kit (bench.sh, webhook-load/, node-baseline/)
 #   FORGEDB_BIN=<repo>/build-bench/forgedb   use this binary, do not build
+#   BEFORE_BIN=                              also run this other forgedb binary (e.g. a build
+#                                            of an earlier commit) as target "forgedb-before",
+#                                            in the same interleaved runs, with its own DB
 #   BUILD_DIR=<repo>/build-bench             cmake build dir when building
 #   FORGEDB_WORKERS=2                        forgedb serve --workers (0: no processing)
 #   FORGEDB_HTTP_THREADS=                    forgedb serve --http-threads (empty: its default)
@@ -93,9 +96,15 @@ fi
 
 # ---- run directory, cleanup ----------------------------------------------------------
 RUN_DIR=$(mktemp -d "${BENCH_TMPDIR:-/tmp}/forgedb-webhook-bench.XXXXXX")
-DB=$RUN_DIR/forgedb.db
-FORGEDB_PID=
 BENCH_PID=
+# One forgedb per label: "forgedb" (this tree) and, with BEFORE_BIN, "forgedb-before".
+LABELS=(forgedb)
+declare -A BIN=([forgedb]=$FORGEDB_BIN) PID=() PORTS=() DBS=()
+if [[ -n ${BEFORE_BIN:-} ]]; then
+  [[ -x $BEFORE_BIN ]] || die "BEFORE_BIN=$BEFORE_BIN is not an executable"
+  LABELS+=(forgedb-before)
+  BIN[forgedb-before]=$BEFORE_BIN
+fi
 
 stop_pid() {  # pid signal seconds: signal it, wait that long for it to exit, then SIGKILL
   local pid=$1 sig=$2 secs=$3
@@ -112,46 +121,59 @@ cleanup() {
   # bench.sh stops its own Node servers when it exits; it finishes the wrk run in
   # progress first (up to DURATION), so give it time rather than orphan them
   [[ -n $BENCH_PID ]] && stop_pid "$BENCH_PID" TERM 90
-  [[ -n $FORGEDB_PID ]] && stop_pid "$FORGEDB_PID" TERM 15
-  if [[ ${KEEP_DB:-0} != 1 ]]; then rm -f "$DB" "$DB"-wal "$DB"-shm; fi
+  for label in "${LABELS[@]}"; do
+    [[ -n ${PID[$label]:-} ]] && stop_pid "${PID[$label]}" TERM 15
+    local db=${DBS[$label]:-}
+    if [[ -n $db && ${KEEP_DB:-0} != 1 ]]; then rm -f "$db" "$db"-wal "$db"-shm; fi
+  done
   log "logs and results: $RUN_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- forgedb ---------------------------------------------------------------------------
-# --listen 127.0.0.1:0: the kernel picks a free port, read back from the log (or ss)
-forgedb_args=(serve --listen 127.0.0.1:0 --database "sqlite:$DB" --workers "$WORKERS")
-[[ -n $HTTP_THREADS ]] && forgedb_args+=(--http-threads "$HTTP_THREADS")
-# secret through the environment, so it does not show up in ps
-FORGEDB_GITHUB_WEBHOOK_SECRET=$WEBHOOK_SECRET "$FORGEDB_BIN" "${forgedb_args[@]}" \
-  >"$RUN_DIR/forgedb.log" 2>&1 &
-FORGEDB_PID=$!
-PORT=
-for _ in $(seq 1 100); do
-  kill -0 "$FORGEDB_PID" 2>/dev/null || { cat "$RUN_DIR/forgedb.log" >&2; die "forgedb exited at startup"; }
-  PORT=$(sed -nE 's|.*listening on http://[^ ]*:([0-9]+).*|\1|p' "$RUN_DIR/forgedb.log" | head -1)
-  if [[ -z $PORT ]] && command -v ss >/dev/null; then
-    PORT=$(ss -ltnpH 2>/dev/null | awk -v p="pid=$FORGEDB_PID," 'index($0, p) {
-      n = split($4, a, ":"); print a[n]; exit }')
-  fi
-  [[ -n $PORT ]] && break
-  sleep 0.1
+start_forgedb() {  # label: starts BIN[label] on its own DB, sets PID, PORTS and DBS
+  local label=$1 db=$RUN_DIR/$1.db log=$RUN_DIR/$1.log pid port=
+  # --listen 127.0.0.1:0: the kernel picks a free port, read back from the log (or ss)
+  local args=(serve --listen 127.0.0.1:0 --database "sqlite:$db" --workers "$WORKERS")
+  [[ -n $HTTP_THREADS ]] && args+=(--http-threads "$HTTP_THREADS")
+  # secret through the environment, so it does not show up in ps
+  FORGEDB_GITHUB_WEBHOOK_SECRET=$WEBHOOK_SECRET "${BIN[$label]}" "${args[@]}" >"$log" 2>&1 &
+  pid=$!
+  PID[$label]=$pid
+  DBS[$label]=$db
+  for _ in $(seq 1 100); do
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; die "$label exited at startup"; }
+    port=$(sed -nE 's|.*listening on http://[^ ]*:([0-9]+).*|\1|p' "$log" | head -1)
+    if [[ -z $port ]] && command -v ss >/dev/null; then
+      port=$(ss -ltnpH 2>/dev/null | awk -v p="pid=$pid," 'index($0, p) {
+        n = split($4, a, ":"); print a[n]; exit }')
+    fi
+    [[ -n $port ]] && break
+    sleep 0.1
+  done
+  [[ -n $port ]] || { cat "$log" >&2; die "could not find $label's port"; }
+  for _ in $(seq 1 100); do
+    curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" && break
+    sleep 0.1
+  done
+  curl -fs -o /dev/null "http://127.0.0.1:$port/healthz" ||
+    die "$label /healthz did not answer on port $port"
+  PORTS[$label]=$port
+  log "$label (${BIN[$label]}) pid $pid on http://127.0.0.1:$port/replication, db $db," \
+      "workers=$WORKERS, http_threads=${HTTP_THREADS:-default}"
+}
+targets=()
+for label in "${LABELS[@]}"; do
+  start_forgedb "$label"
+  targets+=("$label=http://127.0.0.1:${PORTS[$label]}/replication@${PID[$label]}")
 done
-[[ -n $PORT ]] || { cat "$RUN_DIR/forgedb.log" >&2; die "could not find forgedb's port"; }
-for _ in $(seq 1 100); do
-  curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" && break
-  sleep 0.1
-done
-curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" || die "forgedb /healthz did not answer on port $PORT"
-URL=http://127.0.0.1:$PORT/replication
-log "forgedb pid $FORGEDB_PID on $URL, db $DB, workers=$WORKERS, http_threads=${HTTP_THREADS:-default}"
 
 # ---- benchmark --------------------------------------------------------------------------
 # bench.sh runs in the background (so cleanup can stop it) with its output in a
 # file shown live; WORKDIR inside our run directory so its results file is ours.
 export WORKDIR=$RUN_DIR/kit KEEP_DB=${KEEP_DB:-0} CONNECTIONS
-CEILING=0 "$SHARED_BENCH/bench.sh" "forgedb=$URL@$FORGEDB_PID" >"$RUN_DIR/bench.out" 2>&1 &
+CEILING=0 "$SHARED_BENCH/bench.sh" "${targets[@]}" >"$RUN_DIR/bench.out" 2>&1 &
 BENCH_PID=$!
 tail -n +1 -f --pid="$BENCH_PID" "$RUN_DIR/bench.out"
 bench_rc=0
@@ -162,79 +184,91 @@ results_files=("$WORKDIR"/results-*.txt)
 RESULTS=${results_files[0]}
 [[ -f $RESULTS ]] || die "bench.sh wrote no results file in $WORKDIR" 2
 
-# ---- worker backlog -------------------------------------------------------------------------
-sql() { sqlite3 -cmd '.timeout 10000' "$DB" "$1"; }
-pending=$(sql "SELECT count(*) FROM webhook_delivery WHERE status = 'pending'")
-waited=0
-if (( WORKERS > 0 )); then
-  while (( pending > 0 && waited < DRAIN_WAIT )); do
-    (( waited == 0 )) && log "waiting up to ${DRAIN_WAIT}s for the workers: $pending deliveries pending"
-    sleep 2; waited=$((waited + 2))
-    pending=$(sql "SELECT count(*) FROM webhook_delivery WHERE status = 'pending'")
-  done
-fi
-server_cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); split($0, a, " ");
-  printf "%.1f", (a[12] + a[13]) / hz }' "/proc/$FORGEDB_PID/stat")
-
-# ---- durability: crash forgedb, then count what is on disk ----------------------------------
-# SIGKILL: no shutdown path runs, so only deliveries really committed are counted.
-kill -KILL "$FORGEDB_PID"
-{ wait "$FORGEDB_PID"; } 2>/dev/null || true   # (braces: also silences bash's "Killed")
-FORGEDB_PID=
-rows=$(sql "SELECT count(*) FROM webhook_delivery")
-processed=$(sql "SELECT count(*) FROM webhook_delivery WHERE status != 'pending'")
-by_status=$(sql "SELECT group_concat(status || '=' || n, ' ') FROM
-                 (SELECT status, count(*) AS n FROM webhook_delivery GROUP BY status ORDER BY status)")
-
-# wrk request counts for forgedb: measured runs (results file), runs discarded as
-# noisy (also hit the server; "# discarded ...: run=N forgedb ..."), warmup (bench.out).
-# bench.sh aborts on any non-2xx, so these are all 2xx.
-sum_requests() {  # run|discarded|warmup FILE -> "sum_of_requests number_of_lines"
-  awk -v kind="$1" '
-    (kind == "run" && $1 ~ /^run=/ && $2 == "forgedb") ||
-    (kind == "discarded" && $1 == "#" && $2 == "discarded" && / forgedb /) ||
-    (kind == "warmup" && $1 == "warmup-forgedb") {
+# ---- per forgedb: worker backlog, then a crash and the durability count ---------------------
+# wrk request counts for a label: measured runs (results file), runs discarded as noisy (also hit
+# the server; "# discarded ...: run=N LABEL ..."), warmup (bench.out). bench.sh aborts on any
+# non-2xx, so these are all 2xx.
+sum_requests() {  # run|discarded|warmup LABEL FILE -> "sum_of_requests number_of_lines"
+  awk -v kind="$1" -v label="$2" '
+    (kind == "run" && $1 ~ /^run=/ && $2 == label) ||
+    (kind == "discarded" && $1 == "#" && $2 == "discarded" && index($0, " " label " ")) ||
+    (kind == "warmup" && $1 == "warmup-" label) {
       for (f = 1; f <= NF; f++) if ($f ~ /^requests=/) { split($f, kv, "="); s += kv[2]; n++ } }
-    END { printf "%d %d\n", s, n }' "$2"
+    END { printf "%d %d\n", s, n }' "$3"
 }
-read -r measured n_measured < <(sum_requests run "$RESULTS")
-read -r discarded n_discarded < <(sum_requests discarded "$RESULTS")
-read -r warmup n_warmup < <(sum_requests warmup "$RUN_DIR/bench.out")
-total=$((measured + discarded + warmup))
-# each wrk invocation can leave up to CONNECTIONS requests in flight at its end:
-# committed by forgedb, but not counted by wrk
-slack=$(( CONNECTIONS * (n_measured + n_discarded + n_warmup) ))
-durable=FAILED
-(( rows >= total && rows <= total + slack )) && durable=OK
-
-# ---- summary ------------------------------------------------------------------------------------
 median() {  # label -> "rps p50_ms p99_ms server_cpu" from bench.sh's median block
   awk -v l="$1" '$1 == "#" && $2 == l && $3 ~ /^[0-9.]+$/ { print $3, $4, $5, $6; exit }' "$RESULTS"
 }
-read -r f_rps f_p50 f_p99 f_cpu < <(median forgedb) || true
-read -r n_rps n_p50 n_p99 n_cpu < <(median node-baseline) || true
-[[ -n ${f_rps:-} && -n ${n_rps:-} ]] || die "no median lines in $RESULTS" 2
-ratio=$(awk -v f="$f_rps" -v n="$n_rps" 'BEGIN { printf "%.2f", (n > 0 ? f / n : 0) }')
-goal=$(awk -v r="$ratio" -v g="$GOAL_RATIO" 'BEGIN { print (r >= g ? "MET" : "NOT MET") }')
 us_per_req() { awk -v c="${1%\%}" -v r="$2" 'BEGIN { printf "%.0f", (r > 0 ? c * 1e4 / r : 0) }'; }
 
+read -r n_rps n_p50 n_p99 n_cpu < <(median node-baseline) || true
+[[ -n ${n_rps:-} ]] || die "no median line for node-baseline in $RESULTS" 2
+declare -A SUMMARY=() RPS=() DURABLE=()
+all_durable=1
+for label in "${LABELS[@]}"; do
+  db=${DBS[$label]}
+  sql() { sqlite3 -cmd '.timeout 10000' "$db" "$1"; }
+  pending=$(sql "SELECT count(*) FROM webhook_delivery WHERE status = 'pending'")
+  waited=0
+  if (( WORKERS > 0 )); then
+    while (( pending > 0 && waited < DRAIN_WAIT )); do
+      (( waited == 0 )) && log "waiting up to ${DRAIN_WAIT}s for $label's workers: $pending deliveries pending"
+      sleep 2; waited=$((waited + 2))
+      pending=$(sql "SELECT count(*) FROM webhook_delivery WHERE status = 'pending'")
+    done
+  fi
+  pid=${PID[$label]}
+  server_cpu_s=$(awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); split($0, a, " ");
+    printf "%.1f", (a[12] + a[13]) / hz }' "/proc/$pid/stat")
+  # SIGKILL: no shutdown path runs, so only deliveries really committed are counted.
+  kill -KILL "$pid"
+  { wait "$pid"; } 2>/dev/null || true   # (braces: also silences bash's "Killed")
+  PID[$label]=
+  rows=$(sql "SELECT count(*) FROM webhook_delivery")
+  processed=$(sql "SELECT count(*) FROM webhook_delivery WHERE status != 'pending'")
+  by_status=$(sql "SELECT group_concat(status || '=' || n, ' ') FROM
+                   (SELECT status, count(*) AS n FROM webhook_delivery GROUP BY status ORDER BY status)")
+  read -r measured n_measured < <(sum_requests run "$label" "$RESULTS")
+  read -r discarded n_discarded < <(sum_requests discarded "$label" "$RESULTS")
+  read -r warmup n_warmup < <(sum_requests warmup "$label" "$RUN_DIR/bench.out")
+  total=$((measured + discarded + warmup))
+  # each wrk invocation can leave up to CONNECTIONS requests in flight at its end: committed by
+  # forgedb, but not counted by wrk
+  slack=$(( CONNECTIONS * (n_measured + n_discarded + n_warmup) ))
+  durable=FAILED
+  (( rows >= total && rows <= total + slack )) && durable=OK
+  [[ $durable == OK ]] || all_durable=0
+  read -r f_rps f_p50 f_p99 f_cpu < <(median "$label") || true
+  [[ -n ${f_rps:-} ]] || die "no median line for $label in $RESULTS" 2
+  RPS[$label]=$f_rps
+  ratio=$(awk -v f="$f_rps" -v n="$n_rps" 'BEGIN { printf "%.2f", (n > 0 ? f / n : 0) }')
+  SUMMARY[$label]=$(
+    printf '%-15s rps=%-6s p50=%-9s p99=%-9s server_cpu=%-5s server_us/req=%-5s ratio_to_node=%sx\n' \
+      "$label" "$f_rps" "${f_p50}ms" "${f_p99}ms" "$f_cpu" "$(us_per_req "$f_cpu" "$f_rps")" "$ratio"
+    echo "  durability: $durable: $rows rows in webhook_delivery after SIGKILL; wrk 2xx: measured runs" \
+         "$measured + warmup $warmup + discarded runs $discarded = $total (allowed in-flight extra <= $slack)"
+    if (( WORKERS > 0 )); then
+      echo "  processed by workers: $processed of $rows (status != 'pending'; waited ${waited}s after the runs): $by_status"
+    else
+      echo "  processed by workers: none (--workers 0): $by_status"
+    fi
+    echo "  binary ${BIN[$label]}, total server cpu ${server_cpu_s}s"
+  )
+done
+
+# ---- summary ------------------------------------------------------------------------------------
+ratio=$(awk -v f="${RPS[forgedb]}" -v n="$n_rps" 'BEGIN { printf "%.2f", (n > 0 ? f / n : 0) }')
+goal=$(awk -v r="$ratio" -v g="$GOAL_RATIO" 'BEGIN { print (r >= g ? "MET" : "NOT MET") }')
 {
   echo "==================== webhook-ingest summary ($(basename "$RESULTS" .txt)) ===================="
-  echo "medians of $n_measured forgedb runs (wrk -t${THREADS:-2} -c$CONNECTIONS -d${DURATION:-10s}, 28 KB signed pull_request)"
-  printf '%-14s rps=%-6s p50=%-9s p99=%-9s server_cpu=%-5s server_us/req=%s\n' \
-    forgedb "$f_rps" "${f_p50}ms" "${f_p99}ms" "$f_cpu" "$(us_per_req "$f_cpu" "$f_rps")"
-  printf '%-14s rps=%-6s p50=%-9s p99=%-9s server_cpu=%-5s server_us/req=%s\n' \
+  echo "medians of the runs (wrk -t${THREADS:-2} -c$CONNECTIONS -d${DURATION:-10s}, 28 KB signed pull_request);" \
+       "forgedb: workers=$WORKERS http_threads=${HTTP_THREADS:-default}"
+  for label in "${LABELS[@]}"; do echo "${SUMMARY[$label]}"; done
+  printf '%-15s rps=%-6s p50=%-9s p99=%-9s server_cpu=%-5s server_us/req=%s\n' \
     node-baseline "$n_rps" "${n_p50}ms" "${n_p99}ms" "$n_cpu" "$(us_per_req "$n_cpu" "$n_rps")"
   echo "ratio forgedb_rps / node_rps = ${ratio}x   (goal >= ${GOAL_RATIO}x: $goal)"
-  echo "durability: $durable: $rows rows in webhook_delivery after SIGKILL; wrk 2xx: measured runs $measured" \
-       "+ warmup $warmup + discarded runs $discarded = $total (allowed in-flight extra <= $slack)"
-  if (( WORKERS > 0 )); then
-    echo "processed by workers: $processed of $rows (status != 'pending'; waited ${waited}s after the runs): $by_status"
-  else
-    echo "processed by workers: none (--workers 0): $by_status"
-  fi
-  echo "forgedb: workers=$WORKERS http_threads=${HTTP_THREADS:-default} total server cpu ${server_cpu_s}s; files: $RUN_DIR"
+  echo "files: $RUN_DIR"
   echo "========================================================================================"
 } | tee "$RUN_DIR/summary.txt"
 
-[[ $durable == OK ]] || exit 4
+(( all_durable )) || exit 4

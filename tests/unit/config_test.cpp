@@ -157,3 +157,57 @@ TEST(Config, ContributorView) {
 
 }  // namespace
 }  // namespace forgedb::app
+
+namespace forgedb::app {
+namespace {
+
+TEST(Config, Durations) {
+    EXPECT_EQ(*ParseDuration("500ms", "--x"), std::chrono::milliseconds(500));
+    EXPECT_EQ(*ParseDuration("90", "--x"), std::chrono::seconds(90));
+    EXPECT_EQ(*ParseDuration("2m", "--x"), std::chrono::minutes(2));
+    for (const char* bad : {"", "s", "1.5s", "-1s", "10 s", "1w", "9999999999s"}) {
+        auto d = ParseDuration(bad, "--http-idle-timeout");
+        ASSERT_FALSE(d) << bad;
+        EXPECT_NE(d.error().message.find("--http-idle-timeout"), std::string::npos);
+    }
+}
+
+TEST(Config, HttpLimitsAreChecked) {
+    ListenAddress listen{"0.0.0.0", 8080};
+    auto ok = BuildHttp(HttpFlags{}, listen);
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->host, "0.0.0.0");
+    EXPECT_EQ(ok->max_body_bytes, 25u * 1024 * 1024);
+    EXPECT_EQ(ok->header_timeout, std::chrono::seconds(10));
+    EXPECT_EQ(ok->idle_timeout, std::chrono::seconds(30));
+
+    struct Case {
+        const char* flag;
+        void (*set)(HttpFlags&);
+    } cases[] = {
+        {"--http-threads", [](HttpFlags& f) { f.handler_threads = 0; }},
+        {"--http-io-threads", [](HttpFlags& f) { f.io_threads = 65; }},
+        {"--http-max-body-bytes", [](HttpFlags& f) { f.max_body_bytes = -1; }},
+        {"--http-max-header-bytes", [](HttpFlags& f) { f.max_header_bytes = 10; }},
+        {"--http-max-headers", [](HttpFlags& f) { f.max_headers = 0; }},
+        {"--http-max-connections", [](HttpFlags& f) { f.max_connections = 0; }},
+        {"--http-max-connections-per-client",
+         [](HttpFlags& f) { f.max_connections_per_client = 0; }},
+        {"--http-header-timeout", [](HttpFlags& f) { f.header_timeout = "soon"; }},
+        {"--http-idle-timeout", [](HttpFlags& f) { f.idle_timeout = "50ms"; }},
+        {"--http-request-timeout", [](HttpFlags& f) { f.request_timeout = "2h"; }},
+        // the whole request cannot take less time than its headers
+        {"--http-request-timeout", [](HttpFlags& f) { f.request_timeout = "5s"; }},
+    };
+    for (const auto& c : cases) {
+        HttpFlags f;
+        c.set(f);
+        auto built = BuildHttp(f, listen);
+        ASSERT_FALSE(built) << c.flag;
+        EXPECT_NE(built.error().message.find(c.flag), std::string::npos)
+            << c.flag << ": " << built.error().message;
+    }
+}
+
+}  // namespace
+}  // namespace forgedb::app
