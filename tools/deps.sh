@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages forgedb builds and tests with. Needs root (or sudo).
 set -euo pipefail
-PACKAGES=(build-essential cmake ninja-build pkg-config libboost1.81-dev libcpp-httplib-dev nlohmann-json3-dev
+PACKAGES=(build-essential cmake ninja-build pkg-config libboost1.81-dev nlohmann-json3-dev
           zlib1g-dev libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libssl-dev libspdlog-dev
           libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
           postgresql curl

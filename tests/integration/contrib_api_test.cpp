@@ -3,7 +3,6 @@
 // (answered 400/404 in the original's error shape, storing nothing), chunked CSV upload and CORS.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,6 +12,7 @@
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/store/job_store.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -33,18 +33,6 @@ const json kJane = {{"fullname", "Jane Doe"},
                     {"gerrit_username", "jdoe"},
                     {"phabricator_username", "jdoe"},
                     {"github_username", "JaneD"}};
-
-// A multipart/form-data body of the items (the client library cannot PATCH one itself).
-std::string MultipartBody(const httplib::MultipartFormDataItems& items) {
-    std::string body;
-    for (const auto& item : items) {
-        body += "--forgedb-test\r\nContent-Disposition: form-data; name=\"" + item.name + "\"";
-        if (!item.filename.empty()) body += "; filename=\"" + item.filename + "\"";
-        body += "\r\n\r\n" + item.content + "\r\n";
-    }
-    return body + "--forgedb-test--\r\n";
-}
-constexpr char kMultipartType[] = "multipart/form-data; boundary=forgedb-test";
 
 class ContribApiTest : public BackendTest {
 protected:
@@ -75,7 +63,7 @@ protected:
         opts.port = 0;
         server_ = std::make_unique<http::Server>(router_, opts);
         ASSERT_TRUE(server_->Start());
-        cli_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+        cli_ = std::make_unique<TestClient>("127.0.0.1", server_->port());
     }
 
     void Exec(const std::string& sql, const std::vector<model::Value>& params) {
@@ -128,13 +116,22 @@ protected:
                         "wikimedia/x", true, true);
     }
 
-    httplib::Result PostJson(const std::string& path, const json& body) {
+    std::optional<TestReply> PostJson(const std::string& path, const json& body) {
         return cli_->Post(path.c_str(), body.dump(), "application/json");
     }
-    httplib::Result PatchJson(const std::string& path, const json& body) {
+    std::optional<TestReply> PatchJson(const std::string& path, const json& body) {
         return cli_->Patch(path.c_str(), body.dump(), "application/json");
     }
-    json Body(const httplib::Result& r) {
+    std::optional<TestReply> PostForm(const std::string& path, const std::vector<FormPart>& parts) {
+        auto form = MultipartForm(parts);
+        return cli_->Post(path, form.body, form.content_type);
+    }
+    std::optional<TestReply> PatchForm(const std::string& path,
+                                       const std::vector<FormPart>& parts) {
+        auto form = MultipartForm(parts);
+        return cli_->Patch(path, form.body, form.content_type);
+    }
+    json Body(const std::optional<TestReply>& r) {
         EXPECT_TRUE(r);
         if (!r) return json();
         auto j = json::parse(r->body, nullptr, false);
@@ -142,14 +139,14 @@ protected:
         return j;
     }
     // Asserts the original's error shape and returns the message.
-    std::string ErrorOf(const httplib::Result& r, int status) {
+    std::string ErrorOf(const std::optional<TestReply>& r, int status) {
         EXPECT_TRUE(r);
         if (!r) return "";
         EXPECT_EQ(r->status, status) << r->body;
         auto j = Body(r);
         EXPECT_EQ(Keys(j), (std::set<std::string>{"message", "error"})) << r->body;
         EXPECT_EQ(j.value("error", 0), 1);
-        EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "*");
+        EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "*");
         return j.value("message", "");
     }
     std::string Create(const json& user = kJane) {
@@ -179,7 +176,7 @@ protected:
     std::unique_ptr<api::WikiContribApi> api_;
     http::Router router_;
     std::unique_ptr<http::Server> server_;
-    std::unique_ptr<httplib::Client> cli_;
+    std::unique_ptr<TestClient> cli_;
 };
 
 TEST_P(ContribApiTest, CreateRedirectsToTheResultAndCarriesIt) {
@@ -187,8 +184,8 @@ TEST_P(ContribApiTest, CreateRedirectsToTheResultAndCarriesIt) {
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 302) << r->body;
     std::string hash = contrib::QueryHash({{"Jane Doe", "jdoe", "jdoe", "JaneD"}});
-    EXPECT_EQ(r->get_header_value("Location"), "/result/" + hash + "/");
-    EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "*");
+    EXPECT_EQ(r->Header("Location"), "/result/" + hash + "/");
+    EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "*");
     json j = Body(r);
     EXPECT_EQ(Keys(j),
               (std::set<std::string>{"query", "meta", "result", "previous", "current", "next",
@@ -312,8 +309,8 @@ TEST_P(ContribApiTest, CrawlErrorCutInsideACharacterStillGivesTheResult) {
     auto res = tdb().conn().Query("SELECT id FROM job", {});
     ASSERT_TRUE(res);
     for (size_t i = 0; i < res->rows.size(); ++i) {
-        ASSERT_TRUE(store::FinishJob(tdb().conn(), res->Int(i, 0), "failed",
-                                     "Gerrit said: caf\xC3", clock_.Now()));
+        ASSERT_TRUE(store::FinishJob(tdb().conn(), res->Int(i, 0), "failed", "Gerrit said: caf\xC3",
+                                     clock_.Now()));
     }
     auto r = cli_->Get(("/result/" + hash + "/").c_str());
     ASSERT_TRUE(r);
@@ -513,7 +510,7 @@ TEST_P(ContribApiTest, UsersReadReplaceDeleteAndCheck) {
     EXPECT_EQ(r->status, 303) << r->body;
     std::string moved =
         contrib::QueryHash({{"Jane Doe", "jdoe", "jdoe", "JaneD"}, {"John Roe", "", "jroe", ""}});
-    EXPECT_EQ(r->get_header_value("Location"), "/result/" + moved + "/");
+    EXPECT_EQ(r->Header("Location"), "/result/" + moved + "/");
     EXPECT_EQ(Body(r)["next"], "John Roe");
     EXPECT_EQ(ErrorOf(cli_->Get(path.c_str()), 404), "Not found.");
     EXPECT_EQ(Body(cli_->Get(("/result/" + moved + "/users/").c_str())),
@@ -595,12 +592,12 @@ TEST_P(ContribApiTest, CommitsOfADayByDayOrCreatedAndPaged) {
                         "mediawiki/core", true, true);
     }
     auto p1 = Body(cli_->Get((base + "?day=2024-05-05").c_str(),
-                             httplib::Headers{{"Host", "contrib.example.org"}}));
+                             HttpHeaders{{"Host", "contrib.example.org"}}));
     EXPECT_EQ(p1["count"], 60);
     EXPECT_EQ(p1["results"].size(), 50u);
     EXPECT_EQ(p1["next"], "http://contrib.example.org" + base + "?day=2024-05-05&page=2");
     auto p2 = Body(cli_->Get((base + "?day=2024-05-05&page=2").c_str(),
-                             httplib::Headers{{"Host", "contrib.example.org"}}));
+                             HttpHeaders{{"Host", "contrib.example.org"}}));
     EXPECT_EQ(p2["results"].size(), 10u);
     EXPECT_TRUE(p2["next"].is_null());
     EXPECT_EQ(p2["previous"], "http://contrib.example.org" + base + "?day=2024-05-05");
@@ -611,11 +608,10 @@ TEST_P(ContribApiTest, CommitsOfADayByDayOrCreatedAndPaged) {
 TEST_P(ContribApiTest, ChunkedCsvUpload) {
     std::string part1 = "fullname,Gerrit,Phabricator,Github\r\nJane Doe,jdoe,jdoe,Ja";
     std::string part2 = "neD\r\nJohn Roe,,jroe,\r\n";
-    auto r = cli_->Post("/query/add/user/", httplib::MultipartFormDataItems{
-                                                {"file", "0", "", ""},
-                                                {"chunk", "1", "", ""},
-                                                {"complete", "-1", "", ""},
-                                                {"csv_file", part1, "users.csv", "text/csv"}});
+    auto r = PostForm("/query/add/user/", {{"file", "0", "", ""},
+                                           {"chunk", "1", "", ""},
+                                           {"complete", "-1", "", ""},
+                                           {"csv_file", part1, "users.csv", "text/csv"}});
     ASSERT_TRUE(r);
     ASSERT_EQ(r->status, 200) << r->body;
     json step = Body(r);
@@ -624,24 +620,21 @@ TEST_P(ContribApiTest, ChunkedCsvUpload) {
     EXPECT_EQ(step, (json{{"message", hash}, {"chunk", "1"}, {"error", 0}}));
     EXPECT_EQ(Count("contrib_query"), 0);  // not a query until the last chunk
     // Out of order: refused.
-    EXPECT_EQ(ErrorOf(cli_->Post("/query/add/user/",
-                                 httplib::MultipartFormDataItems{
-                                     {"file", "0", "", ""},
-                                     {"chunk", "3", "", ""},
-                                     {"complete", "0", "", ""},
-                                     {"hash_code", hash, "", ""},
-                                     {"csv_file", part2, "users.csv", "text/csv"}}),
+    EXPECT_EQ(ErrorOf(PostForm("/query/add/user/", {{"file", "0", "", ""},
+                                                    {"chunk", "3", "", ""},
+                                                    {"complete", "0", "", ""},
+                                                    {"hash_code", hash, "", ""},
+                                                    {"csv_file", part2, "users.csv", "text/csv"}}),
                       400),
               "chunk, expected chunk 2, not 3");
-    r = cli_->Post("/query/add/user/",
-                   httplib::MultipartFormDataItems{{"file", "0", "", ""},
-                                                   {"chunk", "2", "", ""},
-                                                   {"complete", "0", "", ""},
-                                                   {"hash_code", hash, "", ""},
-                                                   {"csv_file", part2, "users.csv", "text/csv"}});
+    r = PostForm("/query/add/user/", {{"file", "0", "", ""},
+                                      {"chunk", "2", "", ""},
+                                      {"complete", "0", "", ""},
+                                      {"hash_code", hash, "", ""},
+                                      {"csv_file", part2, "users.csv", "text/csv"}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 302) << r->body;
-    EXPECT_EQ(r->get_header_value("Location"), "/result/" + hash + "/");
+    EXPECT_EQ(r->Header("Location"), "/result/" + hash + "/");
     EXPECT_EQ(Body(r)["next"], "John Roe");
     EXPECT_EQ(Count("contrib_upload_chunk"), 0);
     auto users = Body(cli_->Get(("/query/" + hash + "/update/user/").c_str()));
@@ -656,42 +649,35 @@ TEST_P(ContribApiTest, ChunkedCsvUpload) {
 
     // PATCH with CSV chunks replaces the users of a CSV query and keeps its hash.
     std::string path = "/query/" + hash + "/update/user/";
-    r = cli_->Patch(path.c_str(),
-                    MultipartBody(httplib::MultipartFormDataItems{
-                        {"file", "0", "", ""},
-                        {"chunk", "1", "", ""},
-                        {"complete", "-1", "", ""},
-                        {"csv_file", "fullname,Gerrit,Phabricator,Github\n", "u.csv", "text/csv"}}),
-                    kMultipartType);
+    r = PatchForm(path,
+                  {{"file", "0", "", ""},
+                   {"chunk", "1", "", ""},
+                   {"complete", "-1", "", ""},
+                   {"csv_file", "fullname,Gerrit,Phabricator,Github\n", "u.csv", "text/csv"}});
     ASSERT_TRUE(r);
     EXPECT_EQ(Body(r), (json{{"message", "Successfully updated."}, {"chunk", "1"}, {"error", 0}}));
-    r = cli_->Patch(path.c_str(),
-                    MultipartBody(httplib::MultipartFormDataItems{
-                        {"file", "0", "", ""},
-                        {"chunk", "2", "", ""},
-                        {"complete", "0", "", ""},
-                        {"csv_file", "Ann Lee,alee,,\n", "u.csv", "text/csv"}}),
-                    kMultipartType);
+    r = PatchForm(path, {{"file", "0", "", ""},
+                         {"chunk", "2", "", ""},
+                         {"complete", "0", "", ""},
+                         {"csv_file", "Ann Lee,alee,,\n", "u.csv", "text/csv"}});
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 303) << r->body;
-    EXPECT_EQ(r->get_header_value("Location"), "/result/" + hash + "/");
+    EXPECT_EQ(r->Header("Location"), "/result/" + hash + "/");
     EXPECT_EQ(Body(cli_->Get(("/result/" + hash + "/users/").c_str())),
               (json{{"users", {"Ann Lee"}}}));
 
     // A malformed CSV in one chunk: 400, nothing stored.
-    EXPECT_EQ(ErrorOf(cli_->Post("/query/add/user/",
-                                 httplib::MultipartFormDataItems{
-                                     {"file", "0", "", ""},
-                                     {"chunk", "1", "", ""},
-                                     {"complete", "0", "", ""},
-                                     {"csv_file", "name,gerrit\nx,y\n", "u.csv", "text/csv"}}),
+    EXPECT_EQ(ErrorOf(PostForm("/query/add/user/",
+                               {{"file", "0", "", ""},
+                                {"chunk", "1", "", ""},
+                                {"complete", "0", "", ""},
+                                {"csv_file", "name,gerrit\nx,y\n", "u.csv", "text/csv"}}),
                       400),
               "CSV file uploaded is not in the supported format. Click on \xE2\x93\x98 "
               "(Information icon) to check the format.");
-    EXPECT_EQ(ErrorOf(cli_->Post("/query/add/user/",
-                                 httplib::MultipartFormDataItems{{"file", "0", "", ""},
-                                                                 {"chunk", "1", "", ""},
-                                                                 {"complete", "0", "", ""}}),
+    EXPECT_EQ(ErrorOf(PostForm("/query/add/user/", {{"file", "0", "", ""},
+                                                    {"chunk", "1", "", ""},
+                                                    {"complete", "0", "", ""}}),
                       400),
               "Please provide a CSV file");
     EXPECT_EQ(
@@ -706,8 +692,8 @@ TEST_P(ContribApiTest, CorsOnEveryAnswerAndPreflights) {
     auto r = cli_->Options("/query/add/user/");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
-    EXPECT_EQ(r->get_header_value("Access-Control-Allow-Origin"), "*");
-    EXPECT_NE(r->get_header_value("Access-Control-Allow-Methods").find("PATCH"), std::string::npos);
+    EXPECT_EQ(r->Header("Access-Control-Allow-Origin"), "*");
+    EXPECT_NE(r->Header("Access-Control-Allow-Methods").find("PATCH"), std::string::npos);
     r = cli_->Options("/result/abc/commits/");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
@@ -716,7 +702,7 @@ TEST_P(ContribApiTest, CorsOnEveryAnswerAndPreflights) {
                              "/query/" + hash + "/update/filter/", std::string("/result/nope/")}) {
         auto g = cli_->Get(path.c_str());
         ASSERT_TRUE(g);
-        EXPECT_EQ(g->get_header_value("Access-Control-Allow-Origin"), "*") << path;
+        EXPECT_EQ(g->Header("Access-Control-Allow-Origin"), "*") << path;
     }
 }
 

@@ -5,12 +5,12 @@
 #include "fake_gerrit.hpp"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "forgedb/core/time.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -22,18 +22,18 @@ class FakeGerritTest : public ::testing::Test {
 protected:
     void SetUp() override {
         ASSERT_TRUE(fake_.Start());
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", fake_.port());
+        client_ = std::make_unique<TestClient>("127.0.0.1", fake_.port());
     }
     void TearDown() override {
         client_.reset();
         fake_.Stop();
     }
 
-    httplib::Result Get(const std::string& path, const httplib::Headers& headers = {}) {
+    std::optional<TestReply> Get(const std::string& path, const HttpHeaders& headers = {}) {
         return client_->Get(path, headers);
     }
     // The JSON of a Gerrit answer, which must start with the XSSI guard.
-    json Body(const httplib::Result& res) {
+    json Body(const std::optional<TestReply>& res) {
         EXPECT_TRUE(res);
         if (!res) return nullptr;
         EXPECT_EQ(res->body.rfind(")]}'\n", 0), 0u) << res->body.substr(0, 80);
@@ -46,7 +46,7 @@ protected:
     }
 
     fake::FakeGerrit fake_;
-    std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<TestClient> client_;
 };
 
 TEST_F(FakeGerritTest, BaseUrlCarriesThePathPrefix) {
@@ -170,7 +170,7 @@ TEST_F(FakeGerritTest, UnsupportedQueriesAreBadRequests) {
         auto res = Get(std::string("/r/changes/?") + q);
         ASSERT_TRUE(res);
         EXPECT_EQ(res->status, 400) << q;
-        EXPECT_EQ(res->get_header_value("Content-Type").rfind("text/plain", 0), 0u) << q;
+        EXPECT_EQ(res->Header("Content-Type").rfind("text/plain", 0), 0u) << q;
     }
 }
 
@@ -207,16 +207,16 @@ TEST_F(FakeGerritTest, FaultsAndStatistics) {
     EXPECT_EQ(Get("/r/changes/?q=owner:alice")->status, 503);
     auto limited = Get("/r/a/changes/?q=owner:alice");
     EXPECT_EQ(limited->status, 429) << "path prefixes ignore /a";
-    EXPECT_EQ(limited->get_header_value("Retry-After"), "7");
+    EXPECT_EQ(limited->Header("Retry-After"), "7");
     EXPECT_EQ(Get("/r/changes/?q=owner:alice")->status, 200);
     EXPECT_EQ(fake_.PendingFaults().size(), 1u);
     fake_.AddFault({fake::FaultKind::kDropConnection, 200, 0, 0, "", 1});
     EXPECT_FALSE(Get("/r/changes/?q=owner:alice")) << "no answer at all";
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", fake_.port());
+    client_ = std::make_unique<TestClient>("127.0.0.1", fake_.port());
     fake_.AddFault({fake::FaultKind::kTruncatedBody, 200, 0, 0, "", 1});
     auto truncated = Get("/r/changes/?q=owner:alice");
     EXPECT_TRUE(!truncated || truncated->body.size() < 100) << "cut short";
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", fake_.port());
+    client_ = std::make_unique<TestClient>("127.0.0.1", fake_.port());
     auto stats = fake_.Stats();
     EXPECT_EQ(stats.total, 5);
     EXPECT_EQ(stats.per_path["/changes/"], 5);

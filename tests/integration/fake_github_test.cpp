@@ -6,7 +6,6 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::fake {
@@ -31,6 +31,10 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::steady_clock;
+using testing::HttpHeaders;
+using testing::TestClient;
+using testing::TestClientOptions;
+using testing::TestReply;
 
 constexpr const char* kToken = "test-token";
 
@@ -95,16 +99,16 @@ protected:
     void SetUp() override {
         auto st = fake_.Start();
         ASSERT_TRUE(st) << st.error().ToString();
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", fake_.port());
-        client_->set_read_timeout(10, 0);
+        client_ = std::make_unique<TestClient>(
+            "127.0.0.1", fake_.port(), TestClientOptions{.timeout = std::chrono::seconds(10)});
     }
 
-    httplib::Result Get(const std::string& path, httplib::Headers headers = {}) {
-        headers.emplace("Authorization", std::string("token ") + kToken);
+    std::optional<TestReply> Get(const std::string& path, HttpHeaders headers = {}) {
+        headers.emplace_back("Authorization", std::string("token ") + kToken);
         return client_->Get(path, headers);
     }
 
-    static json Body(const httplib::Result& r) { return json::parse(r->body); }
+    static json Body(const std::optional<TestReply>& r) { return json::parse(r->body); }
 
     // Follows rel="next" from `path`; returns every item, and the number of requests.
     std::vector<json> All(const std::string& path, int* requests = nullptr) {
@@ -118,7 +122,7 @@ protected:
             EXPECT_EQ(r->status, 200) << next;
             ++n;
             for (auto& x : Body(r)) items.push_back(x);
-            auto links = Links(r->get_header_value("Link"));
+            auto links = Links(r->Header("Link"));
             next = links.count("next") ? links["next"].substr(fake_.base_url().size()) : "";
             if (n > 10000) break;
         }
@@ -137,7 +141,7 @@ protected:
     }
 
     FakeGithub fake_;
-    std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<TestClient> client_;
 };
 
 // ---- paging ----
@@ -150,7 +154,7 @@ TEST_F(FakeGithubPaging, ExactlyOneFullPageHasNoLinkHeader) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(Body(r).size(), 100u);
-    EXPECT_FALSE(r->has_header("Link"));
+    EXPECT_FALSE(r->HasHeader("Link"));
 }
 
 TEST_F(FakeGithubPaging, OneHundredAndOneItemsMakeTwoPages) {
@@ -158,7 +162,7 @@ TEST_F(FakeGithubPaging, OneHundredAndOneItemsMakeTwoPages) {
     auto r = Get(Path("/pulls?per_page=100"));
     ASSERT_TRUE(r);
     EXPECT_EQ(Body(r).size(), 100u);
-    auto links = Links(r->get_header_value("Link"));
+    auto links = Links(r->Header("Link"));
     EXPECT_EQ(links.size(), 2u);  // next and last only, as GitHub on page 1
     ASSERT_TRUE(links.count("next"));
     EXPECT_EQ(PageOf(links["next"]), 2);
@@ -169,7 +173,7 @@ TEST_F(FakeGithubPaging, OneHundredAndOneItemsMakeTwoPages) {
     auto r2 = Get(links["next"].substr(fake_.base_url().size()));
     ASSERT_TRUE(r2);
     EXPECT_EQ(Body(r2).size(), 1u);
-    auto links2 = Links(r2->get_header_value("Link"));
+    auto links2 = Links(r2->Header("Link"));
     EXPECT_FALSE(links2.count("next"));
     EXPECT_FALSE(links2.count("last"));
     EXPECT_EQ(PageOf(links2["prev"]), 1);
@@ -182,21 +186,21 @@ TEST_F(FakeGithubPaging, EmptyListIsAnEmptyArrayWithoutLink) {
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->body, "[]");
-    EXPECT_FALSE(r->has_header("Link"));
+    EXPECT_FALSE(r->HasHeader("Link"));
 }
 
 TEST_F(FakeGithubPaging, LastPageNumberAndPerPageLimits) {
     Make(5000, 0);
     auto r = Get(Path("/pulls?state=all&per_page=100"));
     ASSERT_TRUE(r);
-    EXPECT_EQ(PageOf(Links(r->get_header_value("Link"))["last"]), 50);
+    EXPECT_EQ(PageOf(Links(r->Header("Link"))["last"]), 50);
     auto d = Get(Path("/pulls?state=all"));  // default per_page 30
     EXPECT_EQ(Body(d).size(), 30u);
-    EXPECT_EQ(PageOf(Links(d->get_header_value("Link"))["last"]), 167);
+    EXPECT_EQ(PageOf(Links(d->Header("Link"))["last"]), 167);
     auto big = Get(Path("/pulls?state=all&per_page=500"));  // capped at 100
     EXPECT_EQ(Body(big).size(), 100u);
     auto middle = Get(Path("/pulls?state=all&per_page=100&page=7"));
-    auto links = Links(middle->get_header_value("Link"));
+    auto links = Links(middle->Header("Link"));
     EXPECT_EQ(PageOf(links["prev"]), 6);
     EXPECT_EQ(PageOf(links["next"]), 8);
     EXPECT_EQ(PageOf(links["last"]), 50);
@@ -285,24 +289,23 @@ TEST_F(FakeGithubCaching, MatchingEtagGives304WithoutCharge) {
     auto g = Make(10, 5, 0);
     auto first = Get(Path("/pulls"));
     ASSERT_TRUE(first);
-    std::string etag = first->get_header_value("ETag");
+    std::string etag = first->Header("ETag");
     ASSERT_FALSE(etag.empty());
     EXPECT_EQ(etag.front(), '"');  // strong
-    int remaining = std::stoi(first->get_header_value("x-ratelimit-remaining"));
+    int remaining = std::stoi(first->Header("x-ratelimit-remaining"));
 
     auto again = Get(Path("/pulls"), {{"If-None-Match", etag}});
     ASSERT_TRUE(again);
     EXPECT_EQ(again->status, 304);
     EXPECT_TRUE(again->body.empty());
-    EXPECT_EQ(std::stoi(again->get_header_value("x-ratelimit-remaining")), remaining);
+    EXPECT_EQ(std::stoi(again->Header("x-ratelimit-remaining")), remaining);
     EXPECT_EQ(fake_.Budget(kToken).remaining, remaining);
     EXPECT_EQ(Get(Path("/pulls"), {{"If-None-Match", "W/" + etag}})->status, 304);
     auto paged = Get(Path("/pulls?per_page=2"));
-    auto paged304 =
-        Get(Path("/pulls?per_page=2"), {{"If-None-Match", paged->get_header_value("ETag")}});
+    auto paged304 = Get(Path("/pulls?per_page=2"), {{"If-None-Match", paged->Header("ETag")}});
     EXPECT_EQ(paged304->status, 304);
-    EXPECT_FALSE(paged->get_header_value("Link").empty());
-    EXPECT_EQ(paged304->get_header_value("Link"), paged->get_header_value("Link"));
+    EXPECT_FALSE(paged->Header("Link").empty());
+    EXPECT_EQ(paged304->Header("Link"), paged->Header("Link"));
     remaining -= 1;
     EXPECT_EQ(fake_.Stats().not_modified, 3);
 
@@ -312,8 +315,8 @@ TEST_F(FakeGithubCaching, MatchingEtagGives304WithoutCharge) {
                          {{"title", "x"}}, Timestamp{std::chrono::seconds{1800000000}}));
     auto changed = Get(Path("/pulls"), {{"If-None-Match", etag}});
     EXPECT_EQ(changed->status, 200);
-    EXPECT_NE(changed->get_header_value("ETag"), etag);
-    EXPECT_EQ(std::stoi(changed->get_header_value("x-ratelimit-remaining")), remaining - 1);
+    EXPECT_NE(changed->Header("ETag"), etag);
+    EXPECT_EQ(std::stoi(changed->Header("x-ratelimit-remaining")), remaining - 1);
 }
 
 TEST_F(FakeGithubCaching, ExhaustedBudgetGives403) {
@@ -322,17 +325,17 @@ TEST_F(FakeGithubCaching, ExhaustedBudgetGives403) {
     fake_.SetBudget(kToken, 100, 2, reset);
     auto a = Get(Path("/pulls"));
     EXPECT_EQ(a->status, 200);
-    EXPECT_EQ(a->get_header_value("x-ratelimit-limit"), "100");
-    EXPECT_EQ(a->get_header_value("x-ratelimit-remaining"), "1");
-    EXPECT_EQ(a->get_header_value("x-ratelimit-used"), "99");
-    EXPECT_EQ(a->get_header_value("x-ratelimit-reset"), std::to_string(reset));
-    EXPECT_EQ(a->get_header_value("x-ratelimit-resource"), "core");
-    std::string etag = a->get_header_value("ETag");
-    EXPECT_EQ(Get(Path("/pulls"))->get_header_value("x-ratelimit-remaining"), "0");
+    EXPECT_EQ(a->Header("x-ratelimit-limit"), "100");
+    EXPECT_EQ(a->Header("x-ratelimit-remaining"), "1");
+    EXPECT_EQ(a->Header("x-ratelimit-used"), "99");
+    EXPECT_EQ(a->Header("x-ratelimit-reset"), std::to_string(reset));
+    EXPECT_EQ(a->Header("x-ratelimit-resource"), "core");
+    std::string etag = a->Header("ETag");
+    EXPECT_EQ(Get(Path("/pulls"))->Header("x-ratelimit-remaining"), "0");
     auto limited = Get(Path("/pulls"));
     EXPECT_EQ(limited->status, 403);
-    EXPECT_EQ(limited->get_header_value("x-ratelimit-remaining"), "0");
-    EXPECT_EQ(limited->get_header_value("x-ratelimit-reset"), std::to_string(reset));
+    EXPECT_EQ(limited->Header("x-ratelimit-remaining"), "0");
+    EXPECT_EQ(limited->Header("x-ratelimit-reset"), std::to_string(reset));
     EXPECT_NE(Body(limited)["message"].get<std::string>().find("API rate limit exceeded"),
               std::string::npos);
     EXPECT_TRUE(Body(limited).contains("documentation_url"));
@@ -345,15 +348,15 @@ TEST_F(FakeGithubCaching, ExhaustedBudgetGives403) {
     // Other tokens and anonymous requests have their own budgets (GitHub: 60 anonymous).
     auto anon = client_->Get(Path("/pulls"));
     EXPECT_EQ(anon->status, 200);
-    EXPECT_EQ(anon->get_header_value("x-ratelimit-limit"), "60");
+    EXPECT_EQ(anon->Header("x-ratelimit-limit"), "60");
     EXPECT_EQ(client_->Get(Path("/pulls"), {{"Authorization", "Bearer other"}})
-                  ->get_header_value("x-ratelimit-remaining"),
+                  ->Header("x-ratelimit-remaining"),
               "4999");
     // A reset time in the past starts a new hour.
     fake_.SetBudget(kToken, 100, 0, EpochNow() - 1);
     auto fresh = Get(Path("/pulls"));
     EXPECT_EQ(fresh->status, 200);
-    EXPECT_EQ(fresh->get_header_value("x-ratelimit-remaining"), "99");
+    EXPECT_EQ(fresh->Header("x-ratelimit-remaining"), "99");
 }
 
 // ---- faults ----
@@ -394,13 +397,13 @@ TEST_F(FakeGithubFaults, SecondaryRateLimitAnd429CarryRetryAfter) {
     fake_.AddFault({FaultKind::kTooManyRequests, 0, 7, 0, "", 1});
     auto secondary = Get(Path("/pulls"));
     EXPECT_EQ(secondary->status, 403);
-    EXPECT_EQ(secondary->get_header_value("Retry-After"), "42");
+    EXPECT_EQ(secondary->Header("Retry-After"), "42");
     EXPECT_NE(Body(secondary)["message"].get<std::string>().find(
                   "You have exceeded a secondary rate limit"),
               std::string::npos);
     auto too_many = Get(Path("/pulls"));
     EXPECT_EQ(too_many->status, 429);
-    EXPECT_EQ(too_many->get_header_value("Retry-After"), "7");
+    EXPECT_EQ(too_many->Header("Retry-After"), "7");
 }
 
 TEST_F(FakeGithubFaults, SlowResponse) {
@@ -451,7 +454,7 @@ TEST_F(FakeGithubStats, CountsRequestsPerPathAnd304s) {
     Make(120, 0, 0);
     All(Path("/pulls?per_page=50"));  // 3 requests
     auto one = Get(Path("/pulls/7"));
-    Get(Path("/pulls/7"), {{"If-None-Match", one->get_header_value("ETag")}});
+    Get(Path("/pulls/7"), {{"If-None-Match", one->Header("ETag")}});
     Get("/nowhere");
     client_->Get("/_fake/stats");  // the control API is not counted
     auto s = fake_.Stats();
@@ -644,7 +647,7 @@ TEST_F(FakeGithubData, ParallelReadersAndWriters) {
     std::vector<std::thread> readers;
     for (int t = 0; t < 4; ++t) {
         readers.emplace_back([&, t] {
-            httplib::Client c("127.0.0.1", fake_.port());
+            TestClient c("127.0.0.1", fake_.port());
             for (int i = 0; i < 20; ++i) {
                 auto r = c.Get(Path("/pulls?per_page=100&page=" + std::to_string(1 + (i + t) % 3)),
                                {{"Authorization", "token parallel"}});
@@ -667,8 +670,7 @@ TEST(FakeGithubServer, StopDoesNotWaitForIdleKeepAliveConnections) {
     FakeGithub fake;
     ASSERT_TRUE(fake.Start());
     fake.Generate("octo", "hello", {});
-    httplib::Client client("127.0.0.1", fake.port());
-    client.set_keep_alive(true);
+    TestClient client("127.0.0.1", fake.port(), {.keep_alive = true});
     ASSERT_EQ(client.Get("/repos/octo/hello")->status, 200);  // the connection stays open
     auto t0 = steady_clock::now();
     fake.Stop();
@@ -749,12 +751,12 @@ TEST(FakeGithubBinary, ServesGeneratedRepositoryUntilSigterm) {
         }
     }
     ASSERT_GT(port, 0) << child.Log();
-    httplib::Client client("127.0.0.1", port);
+    TestClient client("127.0.0.1", port);
     auto pulls =
         client.Get("/repos/demo/app/pulls?state=all&per_page=100", {{"Authorization", "token x"}});
     ASSERT_TRUE(pulls);
     EXPECT_EQ(pulls->status, 200);
-    EXPECT_EQ(PageOf(Links(pulls->get_header_value("Link"))["last"]), 3);
+    EXPECT_EQ(PageOf(Links(pulls->Header("Link"))["last"]), 3);
     EXPECT_EQ(client.Get("/repos/octokit-fixture-org/hello-world")->status, 200);
     child.Kill(SIGTERM);
     EXPECT_EQ(child.Wait(), 0);

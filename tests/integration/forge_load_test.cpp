@@ -3,7 +3,6 @@
 // single objects load inline, and the CLI's form of a load path is parsed the same way.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -20,6 +19,7 @@
 #include "forgedb/tasks/gerrit_tasks.hpp"
 #include "forgedb/tasks/phabricator_tasks.hpp"
 #include "forgedb/tasks/process_delivery.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -59,7 +59,7 @@ protected:
         sopts.port = 0;
         server_ = std::make_unique<http::Server>(router_, sopts);
         ASSERT_TRUE(server_->Start());
-        cli_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+        cli_ = std::make_unique<TestClient>("127.0.0.1", server_->port());
     }
     void TearDown() override {
         if (server_) server_->Stop();
@@ -70,8 +70,8 @@ protected:
         conduit_fake_.Stop();
     }
 
-    httplib::Result Post(const std::string& path) {
-        return cli_->Post(path, {{"Authorization", "Bearer s3cret"}}, "", "text/plain");
+    std::optional<TestReply> Post(const std::string& path) {
+        return cli_->Post(path, "", "text/plain", {{"Authorization", "Bearer s3cret"}});
     }
 
     // Runs jobs until the job tree `location` names is finished; returns its status JSON.
@@ -107,7 +107,7 @@ protected:
     std::unique_ptr<load::LoadSurface> surface_;
     http::Router router_;
     std::unique_ptr<http::Server> server_;
-    std::unique_ptr<httplib::Client> cli_;
+    std::unique_ptr<TestClient> cli_;
 };
 
 TEST_P(ForgeLoadTest, GerritRoutesQueueCrawlsAndLoadAccountsInline) {
@@ -123,7 +123,7 @@ TEST_P(ForgeLoadTest, GerritRoutesQueueCrawlsAndLoadAccountsInline) {
 
     auto queued = Post("/load/gerrit/wm/changes?q=owner:alice");
     ASSERT_EQ(queued->status, 202) << queued->body;
-    std::string location = queued->get_header_value("Location");
+    std::string location = queued->Header("Location");
     ASSERT_EQ(location.rfind("/tasks/status/", 0), 0u);
     EXPECT_EQ(json::parse(Post("/load/gerrit/wm/changes?q=owner:alice")->body)["message"],
               "already queued");
@@ -155,7 +155,7 @@ TEST_P(ForgeLoadTest, PhabricatorRoutesQueueCrawlsAndLoadUsersInline) {
 
     auto queued = Post("/load/phabricator/wm/tasks?author=bob");
     ASSERT_EQ(queued->status, 202) << queued->body;
-    auto status = RunUntilDone(queued->get_header_value("Location"));
+    auto status = RunUntilDone(queued->Header("Location"));
     EXPECT_EQ(status["status"], "succeeded") << status.dump();
     EXPECT_EQ(status["progress"]["items"], 120);
     EXPECT_EQ(Count("SELECT COUNT(*) FROM phabricator_task t JOIN phabricator_user u ON "
@@ -167,7 +167,7 @@ TEST_P(ForgeLoadTest, PhabricatorRoutesQueueCrawlsAndLoadUsersInline) {
     EXPECT_EQ(Post("/load/phabricator/wm/users/nobody-here?inline=true")->status, 404);
     auto revisions = Post("/load/phabricator/wm/revisions?author=bob");
     EXPECT_EQ(revisions->status, 202) << revisions->body;
-    EXPECT_EQ(RunUntilDone(revisions->get_header_value("Location"))["status"], "succeeded");
+    EXPECT_EQ(RunUntilDone(revisions->Header("Location"))["status"], "succeeded");
 }
 
 TEST(ForgeLoadPaths, CliFormIsSplitAndDecoded) {

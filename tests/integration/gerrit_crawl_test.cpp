@@ -4,7 +4,6 @@
 // and credentials reach the server, stale events write nothing, and refreshes follow upstream.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -29,6 +28,7 @@
 #include "forgedb/store/job_store.hpp"
 #include "forgedb/tasks/gerrit_tasks.hpp"
 #include "forgedb/tasks/process_delivery.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -648,7 +648,7 @@ TEST_P(GerritCrawlTest, EventThroughTheEndpointEndsWithTheChangeAsUpstreamHasIt)
     sopts.port = 0;
     http::Server server(router, sopts);
     ASSERT_TRUE(server.Start());
-    httplib::Client cli("127.0.0.1", server.port());
+    TestClient cli("127.0.0.1", server.port());
     const std::string body = event.dump();
     auto res = cli.Post("/replication/gerrit/test?secret=hook-secret", body, "application/json");
     ASSERT_TRUE(res);

@@ -4,7 +4,6 @@
 // refresh; others are ignored); bad requests are refused and store nothing.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -21,6 +20,7 @@
 #include "forgedb/store/delivery_store.hpp"
 #include "forgedb/tasks/gerrit_tasks.hpp"
 #include "forgedb/tasks/process_delivery.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -113,8 +113,8 @@ protected:
         sopts.max_body_bytes = 256 * 1024;
         server_ = std::make_unique<http::Server>(router_, sopts);
         ASSERT_TRUE(server_->Start());
-        client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-        client_->set_read_timeout(30, 0);
+        client_ = std::make_unique<TestClient>(
+            "127.0.0.1", server_->port(), TestClientOptions{.timeout = std::chrono::seconds(30)});
     }
     void TearDown() override {
         if (server_) server_->Stop();
@@ -124,7 +124,7 @@ protected:
     int Post(const std::string& path, const std::string& body) {
         auto res = client_->Post(path, body, "application/json");
         if (!res) {
-            ADD_FAILURE() << "POST " << path << " failed: " << httplib::to_string(res.error());
+            ADD_FAILURE() << "POST " << path << " failed: " << client_->last_error();
             return 0;
         }
         return res->status;
@@ -169,7 +169,7 @@ protected:
     std::unique_ptr<replication::GerritEvents> events_;
     http::Router router_;
     std::unique_ptr<http::Server> server_;
-    std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<TestClient> client_;
 };
 FORGEDB_INSTANTIATE_BACKENDS(GerritFixturesTest);
 
@@ -601,7 +601,7 @@ TEST_P(GerritFixturesTest, AnswersServiceUnavailableWhenTheLogCannotWrite) {
                       R"({"type":"comment-added","change":{"number":5}})", "application/json");
     ASSERT_TRUE(res);
     EXPECT_EQ(res->status, 503);
-    EXPECT_EQ(res->get_header_value("Retry-After"), "5");
+    EXPECT_EQ(res->Header("Retry-After"), "5");
     EXPECT_EQ(Deliveries(), 0);
 }
 

@@ -7,7 +7,6 @@
 // answer of octokit/fixtures through the crawl.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -23,6 +22,7 @@
 #include "forgedb/tasks/contrib_crawls.hpp"
 #include "forgedb/tasks/github_state.hpp"
 #include "forgedb/tasks/github_tasks.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -660,8 +660,8 @@ TEST_F(FakeGithubSearchTest, AnswersTheQueryGrammarLikeGithub) {
     }
     // Over HTTP, terms separated by '+' or by an encoded space.
     ASSERT_TRUE(fake_.Start());
-    httplib::Client cli("127.0.0.1", fake_.port());
-    httplib::Headers auth{{"Authorization", std::string("Bearer ") + kToken}};
+    TestClient cli("127.0.0.1", fake_.port());
+    HttpHeaders auth{{"Authorization", std::string("Bearer ") + kToken}};
     for (const char* q :
          {"is:issue+author:bob+user:org+created:2024-01-02..2024-01-02",
           "is%3Aissue%20author%3Abob%20user%3Aorg%20created%3A2024-01-02..2024-01-02"}) {
@@ -670,8 +670,7 @@ TEST_F(FakeGithubSearchTest, AnswersTheQueryGrammarLikeGithub) {
         ASSERT_EQ(got->status, 200) << got->body;
         EXPECT_EQ(json::parse(got->body)["total_count"], issues_by_bob_day2) << q;
     }
-    cli.stop();
-    fake_.Stop();
+    fake_.Stop();  // the client keeps no connection open
     // Exact times: an inclusive range of one second.
     const bool first_is_issue = repo.issue_numbers.front() == 1;
     res = Search("is:issue created:2024-01-01T00:00:00Z..2024-01-01T00:00:00Z");

@@ -3,7 +3,6 @@
 // exhausted rate limit delay a crawl without failing it, and the load endpoints queue and report.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "forgedb/tasks/github_state.hpp"
 #include "forgedb/tasks/github_tasks.hpp"
 #include "forgedb/tasks/process_delivery.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -267,30 +267,30 @@ TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     sopts.port = 0;
     http::Server server(router, sopts);
     ASSERT_TRUE(server.Start());
-    httplib::Client cli("127.0.0.1", server.port());
-    httplib::Headers auth{{"Authorization", "Bearer s3cret"}};
+    TestClient cli("127.0.0.1", server.port());
+    HttpHeaders auth{{"Authorization", "Bearer s3cret"}};
     EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls", "", "text/plain")->status, 401);
     EXPECT_EQ(
-        cli.Post("/load/repos/octo/big/pulls", {{"Authorization", "Bearer nope"}}, "", "text/plain")
+        cli.Post("/load/repos/octo/big/pulls", "", "text/plain", {{"Authorization", "Bearer nope"}})
             ->status,
         401);
-    EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?children=yes", auth, "", "text/plain")->status,
+    EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?children=yes", "", "text/plain", auth)->status,
               400);
-    EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?state=merged", auth, "", "text/plain")->status,
+    EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?state=merged", "", "text/plain", auth)->status,
               400);
-    auto queued = cli.Post("/load/repos/octo/big/pulls?state=all", auth, "", "text/plain");
+    auto queued = cli.Post("/load/repos/octo/big/pulls?state=all", "", "text/plain", auth);
     ASSERT_EQ(queued->status, 202) << queued->body;
-    std::string location = queued->get_header_value("Location");
+    std::string location = queued->Header("Location");
     ASSERT_EQ(location.rfind("/tasks/status/", 0), 0u);
-    auto again = cli.Post("/load/repos/octo/big/pulls?state=all", auth, "", "text/plain");
+    auto again = cli.Post("/load/repos/octo/big/pulls?state=all", "", "text/plain", auth);
     EXPECT_EQ(json::parse(again->body)["message"], "already queued");
-    EXPECT_EQ(again->get_header_value("Location"), location);
+    EXPECT_EQ(again->Header("Location"), location);
     // A job's status is for the token holder; the scheme matches in any case (RFC 9110).
     EXPECT_EQ(cli.Get(location)->status, 401);
     EXPECT_EQ(cli.Get(location, {{"Authorization", "Bearer nope"}})->status, 401);
     EXPECT_EQ(cli.Get(location, {{"Authorization", "bearer  s3cret"}})->status, 200);
-    EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?state=all", {{"Authorization", "BEARER s3cret"}},
-                       "", "text/plain")
+    EXPECT_EQ(cli.Post("/load/repos/octo/big/pulls?state=all", "", "text/plain",
+                       {{"Authorization", "BEARER s3cret"}})
                   ->status,
               202);
     auto status = json::parse(cli.Get(location, auth)->body);
@@ -303,22 +303,22 @@ TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     EXPECT_EQ(cli.Get("/tasks/status/999999", auth)->status, 404);
     EXPECT_EQ(cli.Get("/tasks/status/abc", auth)->status, 400);
     EXPECT_EQ(cli.Get("/tasks/status/999999")->status, 401);
-    auto inline_ok = cli.Post("/load/repos/octo/big/issues/1?inline=true", auth, "", "text/plain");
+    auto inline_ok = cli.Post("/load/repos/octo/big/issues/1?inline=true", "", "text/plain", auth);
     EXPECT_EQ(inline_ok->status, 200) << inline_ok->body;
     // GitHub's rate-limit picture is copied onto the answer.
-    EXPECT_EQ(inline_ok->get_header_value("X-RateLimit-Limit"), "5000");
-    EXPECT_EQ(inline_ok->get_header_value("X-RateLimit-Remaining"),
+    EXPECT_EQ(inline_ok->Header("X-RateLimit-Limit"), "5000");
+    EXPECT_EQ(inline_ok->Header("X-RateLimit-Remaining"),
               std::to_string(fake_.Budget(kToken).remaining));
     auto inline_missing =
-        cli.Post("/load/repos/octo/big/issues/99999?inline=1", auth, "", "text/plain");
+        cli.Post("/load/repos/octo/big/issues/99999?inline=1", "", "text/plain", auth);
     EXPECT_EQ(inline_missing->status, 404);
     fake_.SetBudget(
         kToken, 5000, 0,
         std::chrono::duration_cast<std::chrono::seconds>((clock_.Now() + 600s).time_since_epoch())
             .count());
-    auto limited = cli.Post("/load/repos/octo/big/issues/2?inline=true", auth, "", "text/plain");
+    auto limited = cli.Post("/load/repos/octo/big/issues/2?inline=true", "", "text/plain", auth);
     EXPECT_EQ(limited->status, 503);
-    EXPECT_FALSE(limited->get_header_value("Retry-After").empty());
+    EXPECT_FALSE(limited->Header("Retry-After").empty());
     server.Stop();
 }
 

@@ -3,12 +3,12 @@
 // strings are decoded.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <zlib.h>
 
 #include <string>
 
 #include "forgedb/http/server.hpp"
+#include "support/http_client.hpp"
 
 namespace forgedb::http {
 namespace {
@@ -25,17 +25,16 @@ TEST(HttpServer, PrefersGzipOverBrotli) {
     options.port = 0;
     Server server(router, options);
     ASSERT_TRUE(server.Start());
-    httplib::Client cli("127.0.0.1", server.port());
-    cli.set_decompress(false);
+    testing::TestClient cli("127.0.0.1", server.port());  // bodies as sent, never decoded
     auto both = cli.Get("/big?q=a%20b", {{"Accept-Encoding", "br, gzip;q=0.9"}});
     ASSERT_TRUE(both);
     EXPECT_EQ(both->status, 200);
-    EXPECT_EQ(both->get_header_value("Content-Encoding"), "gzip");
+    EXPECT_EQ(both->Header("Content-Encoding"), "gzip");
     EXPECT_LT(both->body.size(), big.size() / 10);  // compressed
-    EXPECT_EQ(both->get_header_value("X-Query"), "a b");
+    EXPECT_EQ(both->Header("X-Query"), "a b");
     auto br_only = cli.Get("/big", {{"Accept-Encoding", "br"}});
     ASSERT_TRUE(br_only);
-    EXPECT_EQ(br_only->get_header_value("Content-Encoding"), "");
+    EXPECT_EQ(br_only->Header("Content-Encoding"), "");
     EXPECT_GT(br_only->body.size(), big.size());
     server.Stop();
 }
@@ -71,31 +70,30 @@ TEST(HttpServer, GzipOnlyWhenAcceptedAndWorthIt) {
     options.port = 0;
     Server server(router, options);
     ASSERT_TRUE(server.Start());
-    httplib::Client cli("127.0.0.1", server.port());
-    cli.set_decompress(false);
+    testing::TestClient cli("127.0.0.1", server.port());  // bodies as sent, never decoded
 
     for (const char* accept : {"gzip", "deflate, gzip;q=0.5", "*", "GZIP"}) {
         auto r = cli.Get("/big", {{"Accept-Encoding", accept}});
         ASSERT_TRUE(r) << accept;
-        EXPECT_EQ(r->get_header_value("Content-Encoding"), "gzip") << accept;
-        EXPECT_EQ(r->get_header_value("Vary"), "Accept-Encoding") << accept;
+        EXPECT_EQ(r->Header("Content-Encoding"), "gzip") << accept;
+        EXPECT_EQ(r->Header("Vary"), "Accept-Encoding") << accept;
         EXPECT_LT(r->body.size(), big.size() / 2) << accept;
         EXPECT_EQ(Gunzip(r->body), big) << accept;
     }
     for (const char* accept : {"gzip;q=0", "identity", "deflate", "br"}) {
         auto r = cli.Get("/big", {{"Accept-Encoding", accept}});
         ASSERT_TRUE(r) << accept;
-        EXPECT_EQ(r->get_header_value("Content-Encoding"), "") << accept;
+        EXPECT_EQ(r->Header("Content-Encoding"), "") << accept;
         EXPECT_EQ(r->body, big) << accept;
     }
     auto none = cli.Get("/big");
     ASSERT_TRUE(none);
-    EXPECT_EQ(none->get_header_value("Content-Encoding"), "");
+    EXPECT_EQ(none->Header("Content-Encoding"), "");
     EXPECT_EQ(none->body, big);
     // A small answer is not worth compressing.
     auto small = cli.Get("/small", {{"Accept-Encoding", "gzip"}});
     ASSERT_TRUE(small);
-    EXPECT_EQ(small->get_header_value("Content-Encoding"), "");
+    EXPECT_EQ(small->Header("Content-Encoding"), "");
     EXPECT_EQ(small->body, "{\"a\":1}");
     server.Stop();
 }

@@ -3,7 +3,6 @@
 // logged, processed and refreshes its object from a fake Conduit; bad calls store nothing.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -19,6 +18,7 @@
 #include "forgedb/tasks/phabricator_tasks.hpp"
 #include "forgedb/tasks/process_delivery.hpp"
 #include "forgedb/tasks/task_registry.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -320,7 +320,7 @@ protected:
         sopts.handler_threads = 4;
         server_ = std::make_unique<http::Server>(router_, sopts);
         ASSERT_TRUE(server_->Start());
-        web_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+        web_ = std::make_unique<TestClient>("127.0.0.1", server_->port());
     }
     void TearDown() override {
         if (server_) server_->Stop();
@@ -330,13 +330,13 @@ protected:
         conduit_.Stop();
     }
 
-    httplib::Result Post(const std::string& body, std::optional<std::string> signature,
-                         const std::string& instance = "wikimedia") {
-        httplib::Headers h{{"User-Agent", "Phabricator Webhooks"}};
-        if (signature) h.emplace("X-Phabricator-Webhook-Signature", *signature);
-        return web_->Post("/replication/phabricator/" + instance, h, body, "application/json");
+    std::optional<TestReply> Post(const std::string& body, std::optional<std::string> signature,
+                                  const std::string& instance = "wikimedia") {
+        HttpHeaders h{{"User-Agent", "Phabricator Webhooks"}};
+        if (signature) h.emplace_back("X-Phabricator-Webhook-Signature", *signature);
+        return web_->Post("/replication/phabricator/" + instance, body, "application/json", h);
     }
-    httplib::Result PostSigned(const std::string& body) {
+    std::optional<TestReply> PostSigned(const std::string& body) {
         return Post(body, HmacSha256Hex(kHookKey, body));
     }
     int Drain() {
@@ -357,7 +357,7 @@ protected:
     std::unique_ptr<replication::PhabricatorEvents> events_;
     http::Router router_;
     std::unique_ptr<http::Server> server_;
-    std::unique_ptr<httplib::Client> web_;
+    std::unique_ptr<TestClient> web_;
 };
 FORGEDB_INSTANTIATE_BACKENDS(HeraldTest);
 

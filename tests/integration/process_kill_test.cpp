@@ -2,7 +2,6 @@
 // processes every accepted delivery. Runs on both backends.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <signal.h>
 
 #include <chrono>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "forgedb/core/crypto.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -41,13 +41,13 @@ TEST_P(KillTest, DeliveriesAcceptedBeforeAKillAreProcessedAfterRestart) {
     int port = FreePort();
     {
         auto server = StartServer(port, /*workers=*/0);  // accepts, never processes
-        httplib::Client client("127.0.0.1", port);
+        TestClient client("127.0.0.1", port);
         for (int i = 0; i < 5; ++i) {
             const std::string& b = i % 2 ? issue : body;
-            httplib::Headers h{{"X-GitHub-Event", i % 2 ? "issues" : "pull_request"},
-                               {"X-GitHub-Delivery", "kill-" + std::to_string(i)},
-                               {"X-Hub-Signature-256", "sha256=" + HmacSha256Hex("kill-test", b)}};
-            auto res = client.Post("/replication", h, b, "application/json");
+            HttpHeaders h{{"X-GitHub-Event", i % 2 ? "issues" : "pull_request"},
+                          {"X-GitHub-Delivery", "kill-" + std::to_string(i)},
+                          {"X-Hub-Signature-256", "sha256=" + HmacSha256Hex("kill-test", b)}};
+            auto res = client.Post("/replication", b, "application/json", h);
             ASSERT_TRUE(res);
             ASSERT_EQ(res->status, 202);
         }

@@ -8,7 +8,6 @@
 // installed.
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,6 +31,7 @@
 #include "forgedb/tasks/phabricator_tasks.hpp"
 #include "forgedb/ui/pages.hpp"
 #include "forgedb/ui/render.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -113,7 +113,7 @@ protected:
         server_ = std::make_unique<http::Server>(router_, sopts);
         ASSERT_TRUE(server_->Start());
         base_ = "http://127.0.0.1:" + std::to_string(server_->port());
-        cli_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+        cli_ = std::make_unique<TestClient>("127.0.0.1", server_->port());
     }
 
     void TearDown() override {
@@ -197,7 +197,7 @@ protected:
     http::Router router_;
     std::unique_ptr<http::Server> server_;
     std::string base_;
-    std::unique_ptr<httplib::Client> cli_;
+    std::unique_ptr<TestClient> cli_;
 };
 
 TEST_P(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
@@ -209,7 +209,7 @@ TEST_P(UiBrowserTest, PermalinkHeatmapAndDayClickInChromium) {
                                 "application/x-www-form-urlencoded");
     ASSERT_TRUE(submitted);
     ASSERT_EQ(submitted->status, 303) << submitted->body;
-    std::string location = submitted->get_header_value("Location");
+    std::string location = submitted->Header("Location");
     auto hash = service_->CreateQuery({{"Alice Example", "alice", "alice", ""}});
     ASSERT_TRUE(hash) << hash.error().ToString();
     ASSERT_EQ(location, "/" + *hash + "/");

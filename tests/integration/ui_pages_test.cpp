@@ -4,7 +4,6 @@
 // the table view), and bad input (400 and 404 pages).
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <nlohmann/json.hpp>
 
@@ -13,6 +12,7 @@
 #include "forgedb/http/server.hpp"
 #include "forgedb/store/job_store.hpp"
 #include "forgedb/ui/pages.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -64,7 +64,7 @@ protected:
         opts.port = 0;
         server_ = std::make_unique<http::Server>(router_, opts);
         ASSERT_TRUE(server_->Start());
-        cli_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+        cli_ = std::make_unique<TestClient>("127.0.0.1", server_->port());
     }
     void TearDown() override {
         if (server_) server_->Stop();
@@ -84,7 +84,7 @@ protected:
             {platform, kind, id, account, FormatForgeTime(At(time)), status, title, true, false});
     }
 
-    httplib::Result PostForm(const std::string& body) {
+    std::optional<TestReply> PostForm(const std::string& body) {
         return cli_->Post("/", body, "application/x-www-form-urlencoded");
     }
 
@@ -101,14 +101,14 @@ protected:
     std::unique_ptr<ui::Pages> pages_;
     http::Router router_;
     std::unique_ptr<http::Server> server_;
-    std::unique_ptr<httplib::Client> cli_;
+    std::unique_ptr<TestClient> cli_;
 };
 
 TEST_P(UiPagesTest, FormValidatesAndRedirectsToThePermalink) {
     auto form = cli_->Get("/");
     ASSERT_TRUE(form);
     EXPECT_EQ(form->status, 200);
-    EXPECT_NE(form->get_header_value("Content-Type").find("text/html"), std::string::npos);
+    EXPECT_NE(form->Header("Content-Type").find("text/html"), std::string::npos);
     EXPECT_EQ(CountOf(form->body, "name=\"fullname\""), 1u);
     EXPECT_EQ(CountOf(cli_->Get("/?rows=3")->body, "name=\"fullname\""), 3u);
     EXPECT_EQ(cli_->Get("/?rows=0")->status, 400);
@@ -138,22 +138,22 @@ TEST_P(UiPagesTest, FormValidatesAndRedirectsToThePermalink) {
     auto ok = PostForm("fullname=Jane+Doe&gerrit=jdoe&phabricator=jdoe&github=&action=search");
     ASSERT_EQ(ok->status, 303) << ok->body;
     std::string hash = MakeQuery({{"Jane Doe", "jdoe", "jdoe", ""}});
-    EXPECT_EQ(ok->get_header_value("Location"), "/" + hash + "/");
+    EXPECT_EQ(ok->Header("Location"), "/" + hash + "/");
 
     // A CSV upload, multipart.
-    httplib::MultipartFormDataItems items = {
-        {"csv", "fullname,Gerrit,Phabricator,Github\nJane Doe,jdoe,jdoe,\nBob,bob,,\n", "p.csv",
-         "text/csv"}};
-    auto csv = cli_->Post("/", items);
+    auto upload = MultipartForm(
+        {{"csv", "fullname,Gerrit,Phabricator,Github\nJane Doe,jdoe,jdoe,\nBob,bob,,\n", "p.csv",
+          "text/csv"}});
+    auto csv = cli_->Post("/", upload.body, upload.content_type);
     ASSERT_TRUE(csv);
     ASSERT_EQ(csv->status, 303) << csv->body;
-    std::string csv_hash = csv->get_header_value("Location");
+    std::string csv_hash = csv->Header("Location");
     csv_hash = csv_hash.substr(1, csv_hash.size() - 2);
     auto query = service_->GetQuery(csv_hash);
     ASSERT_TRUE(query) << query.error().ToString();
     EXPECT_EQ(query->users.size(), 2u);
-    httplib::MultipartFormDataItems bad = {{"csv", "name,email\nx,y\n", "p.csv", "text/csv"}};
-    auto rejected = cli_->Post("/", bad);
+    auto bad = MultipartForm({{"csv", "name,email\nx,y\n", "p.csv", "text/csv"}});
+    auto rejected = cli_->Post("/", bad.body, bad.content_type);
     EXPECT_EQ(rejected->status, 400);
     EXPECT_NE(rejected->body.find("The CSV file was not accepted"), std::string::npos);
 }
@@ -191,7 +191,7 @@ TEST_P(UiPagesTest, ResultPageShowsTheHeatmapAndStoresTheFilter) {
     EXPECT_NE(cli_->Get(self)->body.find("<option value=\"2024-03\" selected>"), std::string::npos);
     auto reset = cli_->Get(self + "?reset=1");
     ASSERT_EQ(reset->status, 303);
-    EXPECT_EQ(reset->get_header_value("Location"), self);
+    EXPECT_EQ(reset->Header("Location"), self);
     auto after = service_->GetQuery(hash);
     EXPECT_EQ(after->filter.end, At("2024-06-15T12:00:00Z"));
 
@@ -270,16 +270,16 @@ TEST_P(UiPagesTest, BadInputGivesErrorPages) {
     EXPECT_NE(cli_->Get(self + "?end=2024-13")->body.find("YYYY-MM"), std::string::npos);
     auto unknown = cli_->Get("/no-such-hash-123456789/");
     EXPECT_EQ(unknown->status, 404);
-    EXPECT_NE(unknown->get_header_value("Content-Type").find("text/html"), std::string::npos);
+    EXPECT_NE(unknown->Header("Content-Type").find("text/html"), std::string::npos);
     EXPECT_EQ(cli_->Get("/bad%3Chash%3E/")->status, 404);
     EXPECT_EQ(cli_->Get(self + "?user=Nobody")->status, 404);
 
     auto css = cli_->Get("/static/forgedb.css");
     EXPECT_EQ(css->status, 200);
-    EXPECT_NE(css->get_header_value("Content-Type").find("text/css"), std::string::npos);
+    EXPECT_NE(css->Header("Content-Type").find("text/css"), std::string::npos);
     auto js = cli_->Get("/static/forgedb.js");
     EXPECT_EQ(js->status, 200);
-    EXPECT_NE(js->get_header_value("Content-Type").find("javascript"), std::string::npos);
+    EXPECT_NE(js->Header("Content-Type").find("javascript"), std::string::npos);
 }
 
 TEST_P(UiPagesTest, SeveralPeoplePageThroughAndTotalInATable) {

@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -20,6 +19,7 @@
 
 #include "forgedb/core/time.hpp"
 #include "forgedb/store/migrations.hpp"
+#include "support/http_client.hpp"
 
 namespace forgedb::testing {
 namespace {
@@ -202,8 +202,9 @@ int FreePort() {
 }
 
 bool WaitHealthy(int port, int seconds) {
-    httplib::Client client("127.0.0.1", port);
-    client.set_connection_timeout(1);
+    TestClient client(
+        "127.0.0.1", port,
+        {.connect_timeout = std::chrono::seconds(1), .timeout = std::chrono::seconds(5)});
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
     while (std::chrono::steady_clock::now() < deadline) {
         auto res = client.Get("/healthz");

@@ -26,8 +26,8 @@ WebhookHarness::WebhookHarness(TestDatabase& tdb, std::string secret)
     server_ = std::make_unique<http::Server>(router_, sopts);
     st = server_->Start();
     if (!st) throw std::runtime_error(st.error().ToString());
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(30, 0);
+    client_ = std::make_unique<TestClient>("127.0.0.1", server_->port(),
+                                           TestClientOptions{.timeout = std::chrono::seconds(30)});
 }
 
 WebhookHarness::~WebhookHarness() {
@@ -39,19 +39,22 @@ std::string WebhookHarness::Signature(const std::string& body) const {
     return "sha256=" + HmacSha256Hex(secret_, body);
 }
 
-httplib::Result WebhookHarness::Post(const std::string& event, const std::string& body,
-                                     const std::string& delivery_id, bool sign,
-                                     const std::string& path, const std::string& content_type) {
-    httplib::Headers headers{{"X-GitHub-Event", event},
-                             {"X-GitHub-Delivery", delivery_id},
-                             {"User-Agent", "GitHub-Hookshot/test"}};
-    if (sign) headers.emplace("X-Hub-Signature-256", Signature(body));
+std::optional<TestReply> WebhookHarness::Post(const std::string& event, const std::string& body,
+                                              const std::string& delivery_id, bool sign,
+                                              const std::string& path,
+                                              const std::string& content_type) {
+    HttpHeaders headers{{"X-GitHub-Event", event},
+                        {"X-GitHub-Delivery", delivery_id},
+                        {"User-Agent", "GitHub-Hookshot/test"}};
+    if (sign) headers.emplace_back("X-Hub-Signature-256", Signature(body));
     return PostRaw(path, headers, body, content_type);
 }
 
-httplib::Result WebhookHarness::PostRaw(const std::string& path, const httplib::Headers& headers,
-                                        const std::string& body, const std::string& content_type) {
-    return client_->Post(path, headers, body, content_type);
+std::optional<TestReply> WebhookHarness::PostRaw(const std::string& path,
+                                                 const HttpHeaders& headers,
+                                                 const std::string& body,
+                                                 const std::string& content_type) {
+    return client_->Post(path, body, content_type, headers);
 }
 
 int WebhookHarness::Drain() {
@@ -63,7 +66,7 @@ int WebhookHarness::Drain() {
 int WebhookHarness::Deliver(const std::string& event, const std::string& fixture,
                             const std::string& id) {
     auto res = Post(event, ReadFile(DataPath(fixture)), id);
-    if (!res) throw std::runtime_error("POST failed: " + httplib::to_string(res.error()));
+    if (!res) throw std::runtime_error("POST failed: " + client_->last_error());
     Drain();
     return res->status;
 }

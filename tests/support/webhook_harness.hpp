@@ -2,10 +2,9 @@
 // The webhook surface served over real HTTP on loopback from a test database, with the worker
 // pool driven by the test (Drain) so that processing is deterministic.
 
-#include <httplib.h>
-
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "forgedb/core/clock.hpp"
@@ -14,6 +13,7 @@
 #include "forgedb/replication/delivery_log.hpp"
 #include "forgedb/replication/github_webhook.hpp"
 #include "forgedb/tasks/task_registry.hpp"
+#include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -27,12 +27,12 @@ public:
     ~WebhookHarness();
 
     // POSTs `body` to `path` as a GitHub delivery; signs it unless `sign` is false.
-    httplib::Result Post(const std::string& event, const std::string& body,
-                         const std::string& delivery_id, bool sign = true,
-                         const std::string& path = "/replication",
-                         const std::string& content_type = "application/json");
-    httplib::Result PostRaw(const std::string& path, const httplib::Headers& headers,
-                            const std::string& body, const std::string& content_type);
+    std::optional<TestReply> Post(const std::string& event, const std::string& body,
+                                  const std::string& delivery_id, bool sign = true,
+                                  const std::string& path = "/replication",
+                                  const std::string& content_type = "application/json");
+    std::optional<TestReply> PostRaw(const std::string& path, const HttpHeaders& headers,
+                                     const std::string& body, const std::string& content_type);
     // Runs every runnable job; returns how many ran.
     int Drain();
     // Posts a fixture file (path relative to tests/data) and processes it; returns the status.
@@ -52,7 +52,7 @@ private:
     std::unique_ptr<replication::GithubWebhook> webhook_;
     http::Router router_;
     std::unique_ptr<http::Server> server_;
-    std::unique_ptr<httplib::Client> client_;
+    std::unique_ptr<TestClient> client_;
 };
 
 }  // namespace forgedb::testing

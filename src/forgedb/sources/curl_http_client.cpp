@@ -138,7 +138,9 @@ private:
                          static_cast<long>(options_.connect_timeout.count()));
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.total_timeout.count()));
         curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip etc., decoded transparently
+        if (options_.decode_content) {
+            curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip etc., decoded transparently
+        }
         curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
         if (!has_user_agent) curl_easy_setopt(h, CURLOPT_USERAGENT, options_.user_agent.c_str());
         curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers.get());

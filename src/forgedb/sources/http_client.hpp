@@ -42,6 +42,9 @@ struct CurlOptions {
     std::chrono::milliseconds connect_timeout{10000};
     std::chrono::milliseconds total_timeout{60000};
     std::string user_agent = "forgedb";
+    // Asks for compressed answers (Accept-Encoding) and decodes them. Off, nothing is asked for
+    // that the request's own headers do not ask, and bodies are returned as received.
+    bool decode_content = true;
 };
 
 // libcurl implementation.
