@@ -1,6 +1,5 @@
-// forgedb's HTTP server on loopback: answers are never brotli-compressed (the library's brotli
-// runs at its slowest quality), gzip (forgedb's own, at a fast level) is when asked for, and query
-// strings are decoded.
+// forgedb's HTTP server on loopback: answers are never brotli-compressed (forgedb offers gzip
+// only, at a fast level), gzip is used when asked for, and query strings are decoded.
 
 #include <gtest/gtest.h>
 #include <zlib.h>
