@@ -131,15 +131,15 @@ TEST_F(FakeConduitTest, InjectedConduitErrorsAndUpdates) {
     EXPECT_TRUE(conduit_.PendingConduitErrors().empty());
     long long id = alice.authored.front();
     ASSERT_TRUE(conduit_.UpdateTask(id, {{"fields", {{"status", {{"value", "open"}}}}}},
-                                    FromUnixSeconds(1700000000)));
+                                    *FromUnixSeconds(1700000000)));
     ASSERT_TRUE(conduit_.UpdateTask(id, {{"fields", {{"status", {{"value", "declined"}}}}}},
-                                    FromUnixSeconds(1700000100)));
+                                    *FromUnixSeconds(1700000100)));
     json t = *conduit_.GetTask(id);
     EXPECT_EQ(t["fields"]["status"]["name"], "Declined");
     EXPECT_EQ(t["fields"]["dateModified"], 1700000100);
     EXPECT_EQ(t["fields"]["dateClosed"], 1700000100);
     EXPECT_FALSE(t["fields"]["closerPHID"].is_null());
-    EXPECT_FALSE(conduit_.UpdateTask(999999, json::object(), FromUnixSeconds(0)));
+    EXPECT_FALSE(conduit_.UpdateTask(999999, json::object(), *FromUnixSeconds(0)));
     auto stats = conduit_.Stats();
     EXPECT_EQ(stats.per_path["/api/maniphest.search"], 2);
     EXPECT_EQ(stats.faults, 1);

@@ -36,7 +36,7 @@ constexpr const char* kTasksPath = "/api/maniphest.search";
 constexpr const char* kUsersPath = "/api/user.search";
 
 std::string Epoch(const json& v) {
-    return v.is_null() ? "NULL" : FormatForgeTime(FromUnixSeconds(v.get<long long>()));
+    return v.is_null() ? "NULL" : FormatForgeTime(*FromUnixSeconds(v.get<long long>()));
 }
 
 long long Pages(long long n) { return std::max(1LL, (n + 99) / 100); }
@@ -332,7 +332,7 @@ TEST_P(PhabricatorCrawlTest, IncrementalCrawlWalksModifiedStartFromTheWatermark)
     }
     auto mark = store::GetWatermark(tdb().conn(), "phabricator:wikimedia", "tasks:author=alice");
     ASSERT_TRUE(mark && *mark);
-    EXPECT_EQ(FormatForgeTime(**mark), FormatForgeTime(FromUnixSeconds(latest)));
+    EXPECT_EQ(FormatForgeTime(**mark), FormatForgeTime(*FromUnixSeconds(latest)));
 
     // One task changes upstream.
     long long changed = 0;
@@ -341,7 +341,7 @@ TEST_P(PhabricatorCrawlTest, IncrementalCrawlWalksModifiedStartFromTheWatermark)
         if (status == "open" || status == "stalled") changed = id;
     }
     ASSERT_NE(changed, 0);
-    Timestamp at = FromUnixSeconds(latest) + 24h;
+    Timestamp at = *FromUnixSeconds(latest) + 24h;
     ASSERT_TRUE(conduit_.UpdateTask(
         changed, {{"fields", {{"name", "changed upstream"}, {"status", {{"value", "resolved"}}}}}},
         at));
@@ -590,10 +590,10 @@ TEST(PhabricatorCrawl, ValidationKeysAndArguments) {
     c.assigned = "bob";
     EXPECT_FALSE(tasks::ValidateCrawl(c)) << "two targets";
     c.assigned.clear();
-    c.created_start = FromUnixSeconds(1700000000);
-    c.created_end = FromUnixSeconds(1600000000);
+    c.created_start = *FromUnixSeconds(1700000000);
+    c.created_end = *FromUnixSeconds(1600000000);
     EXPECT_FALSE(tasks::ValidateCrawl(c)) << "start after end";
-    c.created_end = FromUnixSeconds(1800000000);
+    c.created_end = *FromUnixSeconds(1800000000);
     ASSERT_TRUE(tasks::ValidateCrawl(c));
     EXPECT_EQ(c.UniqueKey(),
               "phabricator.tasks:wikimedia:author=alice:created=2023-11-14T22:13:20Z.."

@@ -37,7 +37,7 @@ std::string FileName(const std::string& path) {
 bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 std::string EpochTime(const json& v) {
-    return FormatForgeTime(FromUnixSeconds(v.get<long long>()));
+    return FormatForgeTime(*FromUnixSeconds(v.get<long long>()));
 }
 
 sources::HttpResponse Ok200(std::string body) {

@@ -173,7 +173,7 @@ protected:
             const json& f = (*task)["fields"];
             std::string status = f["status"]["value"];
             if (status != "open" && status != "resolved") continue;
-            add(FromUnixSeconds(f["dateCreated"].get<long long>()), f["name"]);
+            add(*FromUnixSeconds(f["dateCreated"].get<long long>()), f["name"]);
         }
         return e;
     }

@@ -65,7 +65,7 @@ TEST(Time, ParsesForgeForms) {
               "2019-05-15T15:20:33.123456Z");
     EXPECT_EQ(FormatLocalTime(*ParseTimestamp("2013-02-20 12:12:53.123456789")),
               "2013-02-20T12:12:53.123456Z");
-    EXPECT_EQ(FormatForgeTime(FromUnixSeconds(1557933565)), "2019-05-15T15:19:25Z");
+    EXPECT_EQ(FormatForgeTime(*FromUnixSeconds(1557933565)), "2019-05-15T15:19:25Z");
 }
 
 TEST(Time, RejectsGarbage) {
@@ -76,6 +76,22 @@ TEST(Time, RejectsGarbage) {
     EXPECT_FALSE(ParseTimestamp("2019-05-15T15:20:33Zjunk"));
     EXPECT_FALSE(ParseTimestamp("2019-05-15T25:20:33Z"));
     EXPECT_FALSE(ParseTimestamp("2019-05-15T15:20:33."));
+}
+
+// Integer times wrapped around (9223372036854775807 was stored as 1969-12-31, 100000000000000 as
+// year 0000): both backends store years 0001..9999 alike, and anything else is refused.
+TEST(Time, RefusesTimesOutsideYearsOneToNineThousandNineHundredNinetyNine) {
+    EXPECT_FALSE(FromUnixSeconds(9223372036854775807LL));
+    EXPECT_FALSE(FromUnixSeconds(-9223372036854775807LL - 1));
+    EXPECT_FALSE(FromUnixSeconds(100000000000000LL));
+    EXPECT_FALSE(FromUnixSeconds(kMaxUnixSeconds + 1));
+    EXPECT_FALSE(FromUnixSeconds(kMinUnixSeconds - 1));
+    EXPECT_EQ(FormatForgeTime(*FromUnixSeconds(kMaxUnixSeconds)), "9999-12-31T23:59:59Z");
+    EXPECT_EQ(FormatForgeTime(*FromUnixSeconds(kMinUnixSeconds)), "0001-01-01T00:00:00Z");
+    EXPECT_FALSE(ParseTimestamp("0000-06-01T00:00:00Z"));
+    EXPECT_FALSE(ParseTimestamp("0001-01-01T00:30:00+01:00"));  // 0000-12-31 in UTC
+    EXPECT_FALSE(ParseTimestamp("9999-12-31T23:30:00-01:00"));  // year 10000 in UTC
+    EXPECT_TRUE(ParseTimestamp("0001-01-01T00:00:00Z"));
 }
 
 TEST(Time, LocalFormatSortsAsText) {

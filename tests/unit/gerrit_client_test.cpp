@@ -85,7 +85,7 @@ TEST(GerritCore, TimesRoundTripThroughGerritsForm) {
     EXPECT_EQ(FormatForgeTime(*t), "2013-06-20T15:13:19Z");
     EXPECT_EQ(FormatGerritTime(*t), "2013-06-20 15:13:19.644000000");
     EXPECT_EQ(ParseTimestamp(FormatGerritTime(*t)), t);
-    EXPECT_EQ(FormatGerritTime(FromUnixSeconds(1700479996)), "2023-11-20 11:33:16.000000000");
+    EXPECT_EQ(FormatGerritTime(*FromUnixSeconds(1700479996)), "2023-11-20 11:33:16.000000000");
 }
 
 TEST(GerritCore, Sha256HexMatchesTheStandardVectors) {

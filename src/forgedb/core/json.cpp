@@ -45,10 +45,11 @@ bool JsonIsNull(Json v) { return v.is_null(); }
 std::optional<std::int64_t> JsonInt(Json v) {
     std::int64_t i;
     if (!v.get_int64().get(i)) return i;
-    std::uint64_t u;
-    if (!v.get_uint64().get(u)) return static_cast<std::int64_t>(u);
+    // Beyond int64 (a uint64 such as 2^63, or a double outside the range) there is no int64 to
+    // give: wrapping would store another object's id.
     double d;
-    if (!v.get_double().get(d) && d == static_cast<double>(static_cast<std::int64_t>(d))) {
+    if (!v.get_double().get(d) && d >= -9223372036854775808.0 && d < 9223372036854775808.0 &&
+        d == static_cast<double>(static_cast<std::int64_t>(d))) {
         return static_cast<std::int64_t>(d);
     }
     return std::nullopt;

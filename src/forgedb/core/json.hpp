@@ -36,7 +36,8 @@ std::optional<Json> JsonGet(Json obj, std::string_view key);
 // obj[key1][key2]...: nullopt as soon as a step is missing or not an object.
 std::optional<Json> JsonPath(Json obj, std::initializer_list<std::string_view> keys);
 bool JsonIsNull(Json v);
-std::optional<std::int64_t> JsonInt(Json v);  // integers, and integral doubles
+// Integers, and integral doubles, within int64; nullopt for anything else (2^63 and beyond too).
+std::optional<std::int64_t> JsonInt(Json v);
 std::optional<std::string> JsonString(Json v);
 std::optional<std::string> JsonGetString(Json obj, std::string_view key);
 std::optional<std::int64_t> JsonGetInt(Json obj, std::string_view key);

@@ -60,4 +60,17 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
     return true;
 }
 
+std::string ReplaceNul(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + 2);
+    for (char c : s) {
+        if (c == '\0') {
+            out += kUtf8Replacement;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 }  // namespace forgedb

@@ -19,4 +19,9 @@ size_t Utf8SequenceLength(std::string_view s, size_t i);
 std::string ValidUtf8(std::string_view s);
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
+// `s` with every NUL character replaced by U+FFFD. Text columns never hold NUL: PostgreSQL cuts a
+// text parameter at it and SQLite's text functions stop at it, so the stores write every text
+// value through this (the raw JSON keeps the exact text, as the escape \u0000).
+std::string ReplaceNul(std::string_view s);
+
 }  // namespace forgedb

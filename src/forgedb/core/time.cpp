@@ -65,6 +65,8 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
     }
     auto tp = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} + microseconds{micros} -
               minutes{offset_minutes};
+    auto secs = floor<seconds>(tp).time_since_epoch().count();
+    if (secs < kMinUnixSeconds || secs > kMaxUnixSeconds) return std::nullopt;
     return time_point_cast<microseconds>(tp);
 }
 
@@ -78,7 +80,10 @@ std::optional<Timestamp> ParseDayOrTimestamp(std::string_view s) {
     return t ? t : ParseDay(s);
 }
 
-Timestamp FromUnixSeconds(long long seconds) { return Timestamp{std::chrono::seconds{seconds}}; }
+std::optional<Timestamp> FromUnixSeconds(long long seconds) {
+    if (seconds < kMinUnixSeconds || seconds > kMaxUnixSeconds) return std::nullopt;
+    return Timestamp{std::chrono::seconds{seconds}};
+}
 
 namespace {
 std::string Format(Timestamp t, bool micros) {

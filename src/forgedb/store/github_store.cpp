@@ -1,5 +1,7 @@
 #include "forgedb/store/github_store.hpp"
 
+#include "forgedb/model/github.hpp"
+
 namespace forgedb::store::github {
 namespace {
 
@@ -35,6 +37,42 @@ Status RemoveLabelEverywhere(Connection& conn, std::int64_t label_id) {
     FORGEDB_TRY(conn.Query("DELETE FROM github_pull_request_label_association WHERE label_id = ?",
                            {label_id}));
     return Ok();
+}
+
+namespace {
+
+Status SetLabel(Connection& conn, std::string_view table, std::string_view owner_column,
+                std::int64_t owner_id, std::int64_t label_id, bool on) {
+    std::string sql = on ? "INSERT INTO " + std::string(table) + " (" + std::string(owner_column) +
+                               ", label_id) VALUES (?, ?) ON CONFLICT DO NOTHING"
+                         : "DELETE FROM " + std::string(table) + " WHERE " +
+                               std::string(owner_column) + " = ? AND label_id = ?";
+    FORGEDB_TRY(conn.Query(sql, {owner_id, label_id}));
+    return Ok();
+}
+
+}  // namespace
+
+Status SetIssueLabel(Connection& conn, std::int64_t issue_id, std::int64_t label_id, bool on) {
+    return SetLabel(conn, "github_issue_label_association", "issue_id", issue_id, label_id, on);
+}
+
+Status SetPullRequestLabel(Connection& conn, std::int64_t pull_request_id, std::int64_t label_id,
+                           bool on) {
+    return SetLabel(conn, "github_pull_request_label_association", "pull_request_id",
+                    pull_request_id, label_id, on);
+}
+
+Result<UpsertOutcome> UpsertReview(Connection& conn, model::Row row) {
+    // Webhooks spell states in lower case, the REST API in upper case.
+    static constexpr std::string_view kGuard =
+        "NOT (LOWER(COALESCE(github_pull_request_review.state, '')) = 'dismissed' "
+        "AND LOWER(COALESCE(excluded.state, '')) <> 'dismissed' "
+        "AND (excluded.submitted_at IS NULL OR (github_pull_request_review.submitted_at IS NOT "
+        "NULL AND excluded.submitted_at <= github_pull_request_review.submitted_at))) "
+        "AND NOT (LOWER(COALESCE(excluded.state, '')) = 'pending' "
+        "AND LOWER(COALESCE(github_pull_request_review.state, 'pending')) <> 'pending')";
+    return GuardedUpsert(conn, model::github::kPullRequestReview, std::move(row), kGuard);
 }
 
 Result<std::optional<std::int64_t>> FindRepositoryId(Connection& conn, const std::string& owner,

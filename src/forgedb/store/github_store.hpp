@@ -10,6 +10,7 @@
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
 #include "forgedb/store/database.hpp"
+#include "forgedb/store/row_writer.hpp"
 
 namespace forgedb::store::github {
 
@@ -20,6 +21,17 @@ Status ReplacePullRequestLabels(Connection& conn, std::int64_t pull_request_id,
                                 const std::vector<std::int64_t>& label_ids);
 // Removes a deleted label from every issue and pull request.
 Status RemoveLabelEverywhere(Connection& conn, std::int64_t label_id);
+// Adds one label to (or removes it from) an issue or pull request: `labeled` and `unlabeled`
+// deliveries, applied whatever the staleness of the issue copy they carry.
+Status SetIssueLabel(Connection& conn, std::int64_t issue_id, std::int64_t label_id, bool on);
+Status SetPullRequestLabel(Connection& conn, std::int64_t pull_request_id, std::int64_t label_id,
+                           bool on);
+
+// Writes a review (a row of github_pull_request_review) so that its state only moves forward:
+// a submitted state never goes back to pending, and a dismissed review stays dismissed unless
+// the incoming copy was submitted later than the stored one (a newer submission). kStale when
+// the stored row was kept.
+Result<UpsertOutcome> UpsertReview(Connection& conn, model::Row row);
 
 // The id of a live repository by owner login and name, if stored.
 Result<std::optional<std::int64_t>> FindRepositoryId(Connection& conn, const std::string& owner,

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "forgedb/core/text.hpp"
 #include "forgedb/store/database.hpp"
 
 namespace forgedb::store {
@@ -40,7 +41,14 @@ Error PgError(PGconn* conn, PGresult* res, std::string_view what) {
         PQstatus(conn) != CONNECTION_OK) {
         code = ErrorCode::kTransient;
     }
-    if (state == "23505") code = ErrorCode::kConflict;
+    if (state == "23505") {
+        code = ErrorCode::kConflict;
+    } else if (state.starts_with("22") || state.starts_with("23")) {
+        // A data exception (a value out of range, a bad encoding) or a broken rule: the value is
+        // refused whenever it is offered, so retrying cannot help. The caller decides what it
+        // loses (for a delivery: that delivery alone, marked failed).
+        code = ErrorCode::kInvalid;
+    }
     std::string msg(what);
     msg += ": ";
     msg += res != nullptr ? PQresultErrorMessage(res) : PQerrorMessage(conn);
@@ -142,8 +150,11 @@ private:
             if (auto* b = std::get_if<bool>(&v)) {
                 storage[i] = *b ? "true" : "false";
             } else if (auto* s = std::get_if<std::string>(&v)) {
-                values[i] = s->c_str();
-                continue;
+                if (s->find('\0') == std::string::npos) {
+                    values[i] = s->c_str();
+                    continue;
+                }
+                storage[i] = ReplaceNul(*s);  // libpq would cut the text at the NUL
             } else {
                 storage[i] = model::ValueToString(v);
             }

@@ -14,7 +14,12 @@ bool IsKey(const model::Table& table, std::string_view column) {
 
 }  // namespace
 
-Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, model::Row row) {
+namespace {
+
+enum class OnConflict { kUpdate, kKeep };
+
+Result<UpsertOutcome> Write(Connection& conn, const model::Table& table, model::Row row,
+                            OnConflict on_conflict, std::string_view guard) {
     for (auto k : table.key) {
         if (!row.Has(k)) {
             return Unexpected(ErrorCode::kMissingData,
@@ -63,6 +68,11 @@ Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, model:
         sql += table.key[i];
     }
     sql += ") ";
+    if (on_conflict == OnConflict::kKeep) {
+        sql += "DO NOTHING";
+        FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(sql, params));
+        return res.affected > 0 ? UpsertOutcome::kApplied : UpsertOutcome::kStale;
+    }
     if (updates.empty()) {
         sql += "DO NOTHING";
         FORGEDB_TRY(conn.Query(sql, params));
@@ -73,11 +83,31 @@ Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, model:
     if (versioned) {
         std::string stored = std::string(table.name) + "." + std::string(table.version_column);
         std::string incoming = "excluded." + std::string(table.version_column);
-        sql += " WHERE " + stored + " IS NULL OR " + incoming + " IS NULL OR " + incoming +
-               " >= " + stored;
+        sql += " WHERE (" + stored + " IS NULL OR " + incoming + " IS NULL OR " + incoming +
+               " >= " + stored + ")";
+    }
+    if (!guard.empty()) {
+        sql += versioned ? " AND (" : " WHERE (";
+        sql += guard;
+        sql += ')';
     }
     FORGEDB_ASSIGN_OR_RETURN(auto res, conn.Query(sql, params));
     return res.affected > 0 ? UpsertOutcome::kApplied : UpsertOutcome::kStale;
+}
+
+}  // namespace
+
+Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, model::Row row) {
+    return Write(conn, table, std::move(row), OnConflict::kUpdate, "");
+}
+
+Result<UpsertOutcome> InsertIfAbsent(Connection& conn, const model::Table& table, model::Row row) {
+    return Write(conn, table, std::move(row), OnConflict::kKeep, "");
+}
+
+Result<UpsertOutcome> GuardedUpsert(Connection& conn, const model::Table& table, model::Row row,
+                                    std::string_view guard) {
+    return Write(conn, table, std::move(row), OnConflict::kUpdate, guard);
 }
 
 Result<long long> Update(Connection& conn, const model::Table& table, const model::Row& key,
@@ -90,7 +120,11 @@ Result<long long> Update(Connection& conn, const model::Table& table, const mode
     for (const auto& cell : set.cells()) {
         if (!first) sql += ", ";
         first = false;
-        sql += cell.column + " = ?";
+        if (cell.merge == model::Merge::kFillNull) {
+            sql += cell.column + " = COALESCE(" + cell.column + ", ?)";
+        } else {
+            sql += cell.column + " = ?";
+        }
         params.push_back(cell.value);
     }
     sql += " WHERE ";

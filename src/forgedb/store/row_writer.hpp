@@ -19,7 +19,19 @@ enum class UpsertOutcome {
 // REQUIRES: row carries every key column.
 Result<UpsertOutcome> Upsert(Connection& conn, const model::Table& table, model::Row row);
 
-// Sets `set` columns on the row identified by the key columns of `key`. Returns rows changed.
+// Inserts the row unless one with its key exists; an existing row is left as it is (kStale). For
+// objects without a version, whose "created" may arrive after a later edit.
+Result<UpsertOutcome> InsertIfAbsent(Connection& conn, const model::Table& table, model::Row row);
+
+// Upsert whose update applies only where `guard` holds: an SQL condition over the stored row
+// (`<table>.<column>`) and the incoming one (`excluded.<column>`). For the store's own rules
+// (e.g. review states that only move forward); kStale when the guard refused the update.
+Result<UpsertOutcome> GuardedUpsert(Connection& conn, const model::Table& table, model::Row row,
+                                    std::string_view guard);
+
+// Sets `set` columns on the row identified by the key columns of `key`; a cell with
+// Merge::kFillNull is set only where the stored value is NULL (a tombstone's deleted_at keeps the
+// first deletion). Returns rows changed.
 Result<long long> Update(Connection& conn, const model::Table& table, const model::Row& key,
                          const model::Row& set);
 

@@ -18,6 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "forgedb/core/text.hpp"
 #include "forgedb/store/database.hpp"
 
 namespace forgedb::store {
@@ -215,8 +216,14 @@ private:
                 rc = sqlite3_bind_int(stmt, idx, *b ? 1 : 0);
             } else {
                 const auto& s = std::get<std::string>(v);
-                rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()),
-                                       SQLITE_STATIC);
+                if (s.find('\0') == std::string::npos) {
+                    rc = sqlite3_bind_text(stmt, idx, s.data(), static_cast<int>(s.size()),
+                                           SQLITE_STATIC);
+                } else {  // the same text as PostgreSQL stores (see ReplaceNul)
+                    std::string clean = ReplaceNul(s);
+                    rc = sqlite3_bind_text(stmt, idx, clean.data(), static_cast<int>(clean.size()),
+                                           SQLITE_TRANSIENT);
+                }
             }
             if (rc != SQLITE_OK) {
                 sqlite3_clear_bindings(stmt);

@@ -39,7 +39,7 @@ std::optional<std::int64_t> IntOf(Json v) {
 // REST times are "YYYY-MM-DD hh:mm:ss.nnnnnnnnn" (UTC, no zone); event times epoch seconds.
 std::optional<Timestamp> TimeOf(Json v) {
     if (auto s = JsonString(v)) return ParseTimestamp(*s);
-    if (auto i = JsonInt(v)) return FromUnixSeconds(*i);
+    if (auto i = JsonInt(v)) return FromUnixSeconds(*i);  // nullopt out of range
     return std::nullopt;
 }
 

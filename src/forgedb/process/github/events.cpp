@@ -46,10 +46,25 @@ Result<std::int64_t> RequireRepo(std::optional<std::int64_t> repo_id) {
     return *repo_id;
 }
 
+// `labeled` / `unlabeled`: the top-level label is stored (if absent) and the association changed,
+// whatever the staleness of the issue or pull request copy in the same delivery.
+Status ApplyLabelAction(Json payload, std::optional<std::int64_t> repo_id, std::int64_t owner_id,
+                        bool pull_request, const Context& ctx) {
+    const std::string action = Action(payload);
+    if (action != "labeled" && action != "unlabeled") return Ok();
+    auto label = JsonGet(payload, "label");
+    if (!label || !label->is_object() || !repo_id) return Ok();
+    FORGEDB_ASSIGN_OR_RETURN(auto lp, ProcessLabel(*label, *repo_id, ctx, LabelCopy::kIfAbsent));
+    const bool on = action == "labeled";
+    return pull_request ? store::github::SetPullRequestLabel(ctx.conn, owner_id, lp.id, on)
+                        : store::github::SetIssueLabel(ctx.conn, owner_id, lp.id, on);
+}
+
 Result<EventResult> PullRequestEvent(Json payload, const Context& ctx) {
     FORGEDB_ASSIGN_OR_RETURN(Json pr, Require(payload, "pull_request"));
     FORGEDB_ASSIGN_OR_RETURN(auto repo_id, ProcessEnvelope(payload, ctx));
     FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessPullRequest(pr, ctx));
+    FORGEDB_TRY(ApplyLabelAction(payload, repo_id, p.id, /*pull_request=*/true, ctx));
     EventResult r{OutcomeOf(p), {}};
     std::string action = Action(payload);
     if (!p.stale && (action == "opened" || action == "synchronize" || action == "reopened")) {
@@ -75,6 +90,7 @@ Result<EventResult> IssuesEvent(Json payload, const Context& ctx) {
     FORGEDB_ASSIGN_OR_RETURN(Json issue, Require(payload, "issue"));
     FORGEDB_ASSIGN_OR_RETURN(auto repo_id, ProcessEnvelope(payload, ctx));
     FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessIssue(issue, repo_id, ctx));
+    FORGEDB_TRY(ApplyLabelAction(payload, repo_id, p.id, /*pull_request=*/false, ctx));
     std::string action = Action(payload);
     if (action == "deleted") {
         FORGEDB_TRY(MarkDeleted(gh::kIssue, p.id, ctx));
@@ -116,7 +132,10 @@ Result<EventResult> LabelEvent(Json payload, const Context& ctx) {
     FORGEDB_ASSIGN_OR_RETURN(Json label, Require(payload, "label"));
     FORGEDB_ASSIGN_OR_RETURN(auto repo, ProcessEnvelope(payload, ctx));
     FORGEDB_ASSIGN_OR_RETURN(auto repo_id, RequireRepo(repo));
-    FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessLabel(label, repo_id, ctx));
+    // A `created` may arrive after a later `edited`: it never overwrites a stored label.
+    const LabelCopy copy =
+        Action(payload) == "created" ? LabelCopy::kIfAbsent : LabelCopy::kCurrent;
+    FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessLabel(label, repo_id, ctx, copy));
     if (Action(payload) == "deleted") {
         FORGEDB_TRY(MarkDeleted(gh::kIssueLabel, p.id, ctx));
         FORGEDB_TRY(store::github::RemoveLabelEverywhere(ctx.conn, p.id));
@@ -161,7 +180,7 @@ Result<EventResult> MemberEvent(Json payload, const Context& ctx) {
         model::Row key;
         key.Set("user_id", user.id).Set("repo_id", repo_id);
         model::Row set;
-        set.Set("deleted_at", FormatLocalTime(ctx.fetched_at));
+        set.Set("deleted_at", FormatLocalTime(ctx.fetched_at), model::Merge::kFillNull);
         FORGEDB_TRY(store::Update(ctx.conn, gh::kUserRepositoryAssociation, key, set));
     }
     return EventResult{EventOutcome::kProcessed, {}};

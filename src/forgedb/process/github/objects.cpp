@@ -48,8 +48,10 @@ Result<Value> Convert(Json v, const Field& f) {
                 if (!t) break;
                 return Value{FormatForgeTime(*t)};
             }
-            if (auto i = JsonInt(v)) return Value{FormatForgeTime(FromUnixSeconds(*i))};
-            break;
+            if (auto i = JsonInt(v)) {
+                if (auto t = FromUnixSeconds(*i)) return Value{FormatForgeTime(*t)};
+            }
+            break;  // out of range (years 0001..9999): the error below names the field
         }
         case Kind::kJson:
             return Value{JsonText(v)};
@@ -75,6 +77,12 @@ Result<std::int64_t> RequireId(Json obj, std::string_view what, std::string_view
     }
     auto id = JsonGetInt(obj, key);
     if (!id) {
+        auto v = JsonGet(obj, key);
+        if (v && v->is_number()) {
+            return Unexpected(ErrorCode::kInvalid,
+                              std::string(what) + " '" + std::string(key) +
+                                  "' is outside the 64-bit integer range: " + JsonText(*v));
+        }
         return Unexpected(ErrorCode::kMissingData,
                           std::string(what) + " has no integer '" + std::string(key) + "'");
     }
@@ -154,8 +162,11 @@ Result<std::vector<std::int64_t>> ProcessLabels(Json labels, std::int64_t repo_i
     if (labels.get_array().get(arr)) {
         return Unexpected(ErrorCode::kInvalid, "'labels' is not an array");
     }
+    // A delivery's copy of a label may be older than the label's own events; the API's is current.
+    const LabelCopy copy =
+        ctx.via == gh::Via::kWebhook ? LabelCopy::kIfAbsent : LabelCopy::kCurrent;
     for (Json label : arr) {
-        FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessLabel(label, repo_id, ctx));
+        FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessLabel(label, repo_id, ctx, copy));
         refs.push_back(p.id);
     }
     return refs;
@@ -376,13 +387,19 @@ Result<Processed> ProcessRepository(Json repo, const Context& ctx) {
     return p;
 }
 
-Result<Processed> ProcessLabel(Json label, std::int64_t repo_id, const Context& ctx) {
+Result<Processed> ProcessLabel(Json label, std::int64_t repo_id, const Context& ctx,
+                               LabelCopy copy) {
     FORGEDB_ASSIGN_OR_RETURN(auto id, RequireId(label, "label"));
     if (AlreadyWritten(ctx, "label", label)) return Processed{id, false};
     Row row;
     FORGEDB_TRY(CopyFields(label, kLabelFields, row));
     row.Set("repo_id", repo_id);
     Stamp(label, gh::kIssueLabel, ctx, row);
+    if (copy == LabelCopy::kIfAbsent) {
+        FORGEDB_ASSIGN_OR_RETURN(auto outcome,
+                                 store::InsertIfAbsent(ctx.conn, gh::kIssueLabel, std::move(row)));
+        return Processed{id, outcome == store::UpsertOutcome::kStale};
+    }
     return Write(gh::kIssueLabel, id, row, ctx);
 }
 
@@ -520,9 +537,9 @@ Result<Processed> ProcessPullRequestReview(Json review, std::int64_t pull_reques
     std::vector<Json> users;
     FORGEDB_TRY(UserRef(review, "user", "user", row, users));
     Stamp(review, gh::kPullRequestReview, ctx, row);
-    FORGEDB_ASSIGN_OR_RETURN(auto p, Write(gh::kPullRequestReview, id, row, ctx));
+    FORGEDB_ASSIGN_OR_RETURN(auto outcome, store::github::UpsertReview(ctx.conn, std::move(row)));
     FORGEDB_TRY(ProcessUsers(users, ctx));
-    return p;
+    return Processed{id, outcome == store::UpsertOutcome::kStale};
 }
 
 Result<Processed> ProcessPullRequestReviewComment(Json comment, std::int64_t pull_request_id,
@@ -595,15 +612,22 @@ std::string_view Trim(std::string_view s) {
     return s;
 }
 
-// A forge time given as text or Unix seconds, in its stored form; nullopt when absent or invalid.
-std::optional<std::string> TimeText(std::optional<Json> v) {
-    if (!v) return std::nullopt;
+// A forge time given as text or Unix seconds, in its stored form; nullopt when absent or null,
+// kInvalid when it is not a time in years 0001..9999 (`what` names it in the error).
+Result<std::optional<std::string>> TimeText(std::optional<Json> v, std::string_view what) {
+    if (!v || v->is_null()) return std::optional<std::string>();
+    std::optional<Timestamp> t;
     if (auto s = JsonString(*v)) {
-        if (auto t = ParseTimestamp(*s)) return FormatForgeTime(*t);
-        return std::nullopt;
+        t = ParseTimestamp(*s);
+    } else if (auto i = JsonInt(*v)) {
+        t = FromUnixSeconds(*i);
     }
-    if (auto i = JsonInt(*v)) return FormatForgeTime(FromUnixSeconds(*i));
-    return std::nullopt;
+    if (!t) {
+        return Unexpected(
+            ErrorCode::kInvalid,
+            "'" + std::string(what) + "' is not a time in years 0001..9999: " + JsonText(*v));
+    }
+    return std::optional<std::string>(FormatForgeTime(*t));
 }
 
 void SetText(Row& row, std::string_view column, std::optional<Json> v,
@@ -671,10 +695,12 @@ Result<Processed> ProcessApiCommit(Json commit, std::optional<std::int64_t> repo
     if (auto a = JsonPath(commit, {"commit", "author"}); a && a->is_object()) {
         SetText(row, "author_name", JsonGet(*a, "name"));
         SetText(row, "author_email", JsonGet(*a, "email"));
-        if (auto t = TimeText(JsonGet(*a, "date"))) row.Set("author_date", *t);
+        FORGEDB_ASSIGN_OR_RETURN(auto t, TimeText(JsonGet(*a, "date"), "commit.author.date"));
+        if (t) row.Set("author_date", *t);
     }
     if (auto c = JsonPath(commit, {"commit", "committer"}); c && c->is_object()) {
-        if (auto t = TimeText(JsonGet(*c, "date"))) row.Set("committer_date", *t);
+        FORGEDB_ASSIGN_OR_RETURN(auto t, TimeText(JsonGet(*c, "date"), "commit.committer.date"));
+        if (t) row.Set("committer_date", *t);
     }
     std::vector<Json> users;
     // A null author or committer is a commit whose e-mail GitHub links to no account: what a
@@ -715,7 +741,8 @@ Result<Processed> ProcessPushCommit(Json commit, std::optional<std::int64_t> rep
         }
     }
     // A push gives one time per commit (its author time); the API's committer time wins.
-    if (auto t = TimeText(JsonGet(commit, "timestamp"))) {
+    FORGEDB_ASSIGN_OR_RETURN(auto t, TimeText(JsonGet(commit, "timestamp"), "timestamp"));
+    if (t) {
         row.Set("author_date", *t, Merge::kFillNull);
         row.Set("committer_date", *t, Merge::kFillNull);
     }
@@ -730,7 +757,8 @@ Status MarkDeleted(const model::Table& table, std::int64_t id, const Context& ct
     Row key;
     key.Set(table.key.front(), id);
     Row set;
-    set.Set("deleted_at", FormatLocalTime(ctx.fetched_at));
+    // A repeated delete (a redelivery, or a late copy) keeps the first deletion time.
+    set.Set("deleted_at", FormatLocalTime(ctx.fetched_at), Merge::kFillNull);
     set.Set(gh::StampColumn(ctx.via), FormatLocalTime(ctx.fetched_at));
     FORGEDB_TRY(store::Update(ctx.conn, table, key, set));
     return Ok();

@@ -18,7 +18,14 @@ namespace forgedb::process::github {
 
 Result<Processed> ProcessUser(Json user, const Context& ctx);
 Result<Processed> ProcessRepository(Json repo, const Context& ctx);
-Result<Processed> ProcessLabel(Json label, std::int64_t repo_id, const Context& ctx);
+// Labels carry no version. How a copy of a label is written:
+enum class LabelCopy {
+    kCurrent,   // the label as it is now (the API, an `edited` label event): overwrites
+    kIfAbsent,  // a copy that may be older than what is stored (a `created` event, the labels
+                // embedded in an issue or pull request delivery): inserted only if absent
+};
+Result<Processed> ProcessLabel(Json label, std::int64_t repo_id, const Context& ctx,
+                               LabelCopy copy = LabelCopy::kCurrent);
 Result<Processed> ProcessMilestone(Json milestone, std::int64_t repo_id, const Context& ctx);
 // repo_id: the issue's repository when the caller knows it (webhooks, repository crawls).
 Result<Processed> ProcessIssue(Json issue, std::optional<std::int64_t> repo_id, const Context& ctx);

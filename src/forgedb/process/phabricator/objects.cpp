@@ -80,8 +80,10 @@ Result<Value> Convert(Json v, const Field& f) {
                     }
                 }
             }
-            if (seconds) return Value{FormatForgeTime(FromUnixSeconds(*seconds))};
-            break;
+            if (seconds) {
+                if (auto t = FromUnixSeconds(*seconds)) return Value{FormatForgeTime(*t)};
+            }
+            break;  // out of range: the error below names the field
         }
         case Kind::kJson:
             return Value{JsonText(v)};

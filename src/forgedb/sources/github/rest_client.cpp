@@ -248,11 +248,12 @@ RateLimitSnapshot GithubClient::ReadRate(const HttpResponse& response, const std
     auto reset = ParseInt(response.Header("x-ratelimit-reset"));
     auto header_resource = response.Header("x-ratelimit-resource");
     rate.resource = header_resource ? std::string(*header_resource) : resource;
-    if (!limit || !remaining || !reset) return rate;
+    auto reset_at = reset ? FromUnixSeconds(*reset) : std::nullopt;
+    if (!limit || !remaining || !reset_at) return rate;
     rate.known = true;
     rate.limit = static_cast<int>(*limit);
     rate.remaining = static_cast<int>(*remaining);
-    rate.reset_at = FromUnixSeconds(*reset);
+    rate.reset_at = *reset_at;
     book_.Observe(token.id, rate.resource, rate.limit, rate.remaining, rate.reset_at);
     return rate;
 }
