@@ -325,7 +325,7 @@ TEST_P(WebhookFixturesTest, PullRequestReviewComment) {
 
 // Events forgedb does not replicate are logged, answered 202 and marked "ignored".
 TEST_P(WebhookFixturesTest, OtherEventsAreLoggedAndIgnored) {
-    for (std::string event : {"star", "release", "status", "watch"}) {
+    for (std::string event : {"star", "fork", "status", "watch"}) {
         auto files = ListFiles("github/webhooks/" + event);
         ASSERT_FALSE(files.empty());
         SCOPED_TRACE(files.front());

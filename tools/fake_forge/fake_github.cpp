@@ -8,7 +8,8 @@
 //   PUT    /_fake/budgets/{token}  {limit,remaining,reset,resource}   (resource: core, search)
 //   POST   /_fake/search/incomplete {count}      (the next searches answer incomplete_results)
 //   PUT    /_fake/tokens/{token}   {login}        (the user GET /user answers for the token)
-//   POST   /_fake/generate         {owner,name,pulls,issues,labels,milestones,hooks,
+//   POST   /_fake/generate         {owner,name,pulls,issues,labels,milestones,hooks,releases,
+//                                   branches,
 //                                   comments_per_item,files_per_pull,reviews_per_pull,
 //                                   closed_percent,seed,commits,commit_authors,organization,
 //                                   item_authors,merged_percent,start,spacing_seconds}
@@ -282,13 +283,20 @@ const char* ItemKindName(ItemKind kind) {
             return "issue_comment";
         case ItemKind::kReview:
             return "review";
+        case ItemKind::kRelease:
+            return "release";
+        case ItemKind::kBranch:
+            return "branch";
+        case ItemKind::kTag:
+            return "tag";
     }
     return "?";
 }
 
 std::optional<ItemKind> ParseItemKind(std::string_view name) {
     for (ItemKind k : {ItemKind::kPull, ItemKind::kIssue, ItemKind::kLabel, ItemKind::kMilestone,
-                       ItemKind::kHook, ItemKind::kIssueComment, ItemKind::kReview}) {
+                       ItemKind::kHook, ItemKind::kIssueComment, ItemKind::kReview,
+                       ItemKind::kRelease, ItemKind::kBranch, ItemKind::kTag}) {
         if (name == ItemKindName(k)) return k;
     }
     return std::nullopt;
@@ -331,7 +339,29 @@ struct FakeGithub::Repo {
     std::map<long long, json> hooks;        // by id
     std::map<long long, Comment> comments;  // by id
     std::vector<json> commits;              // newest first, as GitHub lists them
+    std::vector<json> releases;             // newest first, as GitHub lists them
+    std::vector<json> branches;             // by name, as GitHub lists them
+    std::vector<json> tags;                 // newest first
     long long next_number = 1;
+
+    // A branch or tag of `refs` by name (exact, as git compares), or null.
+    static json* FindNamed(std::vector<json>& refs, const std::string& name) {
+        for (auto& r : refs) {
+            if (r.value("name", "") == name) return &r;
+        }
+        return nullptr;
+    }
+    json* FindRelease(long long id) {
+        for (auto& r : releases) {
+            if (r.value("id", 0LL) == id) return &r;
+        }
+        return nullptr;
+    }
+    void SortBranches() {
+        std::sort(branches.begin(), branches.end(), [](const json& a, const json& b) {
+            return a.value("name", "") < b.value("name", "");
+        });
+    }
 
     json* FindLabel(const std::string& name) {
         std::string want = AsciiLower(name);
@@ -422,7 +452,8 @@ FakeGithub::FakeGithub(FakeGithubOptions options)
     // IDs start at realistic magnitudes, one sequence per kind.
     id_counters_ = {{"user", 1000},        {"repo", 300000000},     {"pull", 1100000000},
                     {"issue", 1500000000}, {"label", 4000000000},   {"milestone", 8000000},
-                    {"hook", 400000000},   {"comment", 1200000000}, {"review", 1900000000}};
+                    {"hook", 400000000},   {"comment", 1200000000}, {"review", 1900000000},
+                    {"release", 17000000}};
     AddApiRoutes();
     AddControlRoutes();
     for (int n = 0; n <= kMaxSegments; ++n) {
@@ -521,6 +552,28 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
         long long id = NextId("hook");
         repo->hooks[id] = obj::Hook(
             api, id, "https://hooks.example.com/forgedb/" + std::to_string(i + 1), start_time);
+    }
+
+    {
+        // Releases, tags and branches draw from their own sequence, so that the pulls and issues
+        // of a seed stay what they were before the fake had them.
+        obj::Rng refs_rng(o.seed * 0x9e3779b97f4a7c15ULL + 777);
+        for (int i = 0; i < o.releases; ++i) {
+            const std::string tag = "v1." + std::to_string(i) + ".0";
+            const std::string at = Time(o.start + std::chrono::hours{24 * 7} * i);
+            const bool prerelease = i == o.releases - 1 && o.releases > 1;
+            const std::string sha = refs_rng.Hex(40);
+            repo->releases.push_back(obj::Release(api, web, NextId("release"), tag, "main",
+                                                  owner_user, false, prerelease, at));
+            repo->tags.push_back(obj::Tag(api, tag, sha));
+        }
+        std::reverse(repo->releases.begin(), repo->releases.end());
+        std::reverse(repo->tags.begin(), repo->tags.end());
+        for (int i = 0; i < o.branches; ++i) {
+            const std::string bname = i == 0 ? "main" : "feature/" + std::to_string(i);
+            repo->branches.push_back(obj::Branch(api, bname, refs_rng.Hex(40), i == 0));
+        }
+        repo->SortBranches();
     }
 
     // Which numbers are pulls: a seeded Fisher-Yates shuffle.
@@ -663,6 +716,9 @@ GeneratedRepo FakeGithub::Generate(std::string owner, std::string name, Generate
     out.labels = static_cast<int>(repo->labels.size());
     out.milestones = static_cast<int>(repo->milestones.size());
     out.hooks = static_cast<int>(repo->hooks.size());
+    out.releases = static_cast<int>(repo->releases.size());
+    out.branches = static_cast<int>(repo->branches.size());
+    out.tags = static_cast<int>(repo->tags.size());
     repos_[AsciiLower(owner + "/" + name)] = std::move(repo);
     return out;
 }
@@ -746,6 +802,16 @@ void FakeGithub::AddRecordedFixtures(const std::string& dir) {
         if (id > 0 && !repo->hooks.count(id)) repo->hooks[id] = h;
     };
     each("hooks-list", add_hook);
+    each("releases-list", [&](const json& r) {
+        if (!repo->FindRelease(r.value("id", 0LL))) repo->releases.push_back(r);
+    });
+    each("branches-list", [&](const json& b) {
+        if (!Repo::FindNamed(repo->branches, b.value("name", ""))) repo->branches.push_back(b);
+    });
+    each("tags-list", [&](const json& t) {
+        if (!Repo::FindNamed(repo->tags, t.value("name", ""))) repo->tags.push_back(t);
+    });
+    repo->SortBranches();
     each("hook", add_hook);
     each("issue-comments-list", [&](const json& c) {
         long long id = c.value("id", 0LL);
@@ -807,6 +873,18 @@ Result<json> FakeGithub::Get(const ItemRef& ref) const {
                 }
             }
             return missing();
+        case ItemKind::kRelease: {
+            json* r = id ? repo->FindRelease(*id) : nullptr;
+            if (!r) return missing();
+            return *r;
+        }
+        case ItemKind::kBranch:
+        case ItemKind::kTag: {
+            json* r = Repo::FindNamed(ref.kind == ItemKind::kBranch ? repo->branches : repo->tags,
+                                      ref.key);
+            if (!r) return missing();
+            return *r;
+        }
     }
     return missing();
 }
@@ -867,6 +945,19 @@ Status FakeGithub::UpdateItem(const ItemRef& ref, const json& patch, Timestamp a
                 }
             }
             return missing();
+        case ItemKind::kRelease: {
+            json* r = id ? repo->FindRelease(*id) : nullptr;
+            if (!r) return missing();
+            return apply(*r);
+        }
+        case ItemKind::kBranch:
+        case ItemKind::kTag: {
+            json* r = Repo::FindNamed(ref.kind == ItemKind::kBranch ? repo->branches : repo->tags,
+                                      ref.key);
+            if (!r) return missing();
+            r->merge_patch(patch);
+            return Ok();
+        }
     }
     return missing();
 }
@@ -920,6 +1011,20 @@ Status FakeGithub::DeleteItem(const ItemRef& ref) {
                 }
             }
             return missing();
+        case ItemKind::kRelease: {
+            json* r = id ? repo->FindRelease(*id) : nullptr;
+            if (!r) return missing();
+            repo->releases.erase(repo->releases.begin() + (r - repo->releases.data()));
+            return Ok();
+        }
+        case ItemKind::kBranch:
+        case ItemKind::kTag: {
+            auto& refs = ref.kind == ItemKind::kBranch ? repo->branches : repo->tags;
+            json* r = Repo::FindNamed(refs, ref.key);
+            if (!r) return missing();
+            refs.erase(refs.begin() + (r - refs.data()));
+            return Ok();
+        }
     }
     return missing();
 }
@@ -1021,6 +1126,34 @@ Result<json> FakeGithub::AddItem(const std::string& owner, const std::string& re
             r.merge_patch(patch);
             it->second.reviews.push_back(r);
             repo->BumpUpdated(parent, when);
+            return r;
+        }
+        case ItemKind::kRelease: {
+            std::string tag = patch.value("tag_name", "v0." + std::to_string(rng.Below(100000)));
+            json r = obj::Release(api, web, NextId("release"), tag, "main", owner_user, false,
+                                  false, when);
+            r.merge_patch(patch);
+            repo->releases.insert(repo->releases.begin(), r);
+            return r;
+        }
+        case ItemKind::kBranch:
+        case ItemKind::kTag: {
+            const bool branch = kind == ItemKind::kBranch;
+            auto& refs = branch ? repo->branches : repo->tags;
+            std::string name = patch.value(
+                "name", std::string(branch ? "topic-" : "t-") + std::to_string(rng.Below(100000)));
+            if (Repo::FindNamed(refs, name)) {
+                return Unexpected(ErrorCode::kConflict, name + " exists");
+            }
+            json r = branch ? obj::Branch(api, name, rng.Hex(40), false)
+                            : obj::Tag(api, name, rng.Hex(40));
+            r.merge_patch(patch);
+            if (branch) {
+                refs.push_back(r);
+                repo->SortBranches();
+            } else {
+                refs.insert(refs.begin(), r);
+            }
             return r;
         }
     }
@@ -1809,6 +1942,32 @@ void FakeGithub::AddApiRoutes() {
                   }
                   return JsonResponse(200, repo->hooks.at(*id));
               }});
+
+    // Releases, branches and tags.
+    api_.Add({"GET", R + "/releases", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound();
+                  return PageOf(r, base_url(), repo->releases, [](const json& x) { return x; });
+              }});
+    api_.Add({"GET", R + "/releases/{id}", [=](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  auto id = number_of(r, "id");
+                  json* rel = repo && id ? repo->FindRelease(*id) : nullptr;
+                  if (!rel)
+                      return NotFound(
+                          "https://docs.github.com/rest/releases/releases#get-a-release");
+                  return JsonResponse(200, *rel);
+              }});
+    api_.Add({"GET", R + "/branches", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound();
+                  return PageOf(r, base_url(), repo->branches, [](const json& x) { return x; });
+              }});
+    api_.Add({"GET", R + "/tags", [=, this](const http::Request& r) {
+                  Repo* repo = repo_of(r);
+                  if (!repo) return NotFound();
+                  return PageOf(r, base_url(), repo->tags, [](const json& x) { return x; });
+              }});
 }
 
 // GitHub answers at most this many results of one search; total_count still counts them all.
@@ -1975,6 +2134,8 @@ void FakeGithub::AddControlRoutes() {
                       o.labels = j->value("labels", o.labels);
                       o.milestones = j->value("milestones", o.milestones);
                       o.hooks = j->value("hooks", o.hooks);
+                      o.releases = j->value("releases", o.releases);
+                      o.branches = j->value("branches", o.branches);
                       o.comments_per_item = j->value("comments_per_item", o.comments_per_item);
                       o.files_per_pull = j->value("files_per_pull", o.files_per_pull);
                       o.reviews_per_pull = j->value("reviews_per_pull", o.reviews_per_pull);
@@ -2006,6 +2167,9 @@ void FakeGithub::AddControlRoutes() {
                                                 {"files", g.files},
                                                 {"reviews", g.reviews},
                                                 {"commits", g.commits},
+                                                {"releases", g.releases},
+                                                {"branches", g.branches},
+                                                {"tags", g.tags},
                                                 {"latest_update", Time(g.latest_update)}});
                   }});
     control_.Add({"POST", "/_fake/fixtures", [=, this](const http::Request& r) {

@@ -2,15 +2,15 @@
 // FakeGithub: an in-memory imitation of GitHub's REST API (v3) for tests, benchmarks and the demo.
 //
 // It holds users and repositories (with pull requests, issues, labels, milestones, hooks, issue
-// comments, and per pull request its files and reviews) as nlohmann::json objects shaped like the
-// bodies GitHub sends, and serves them over forgedb::http on loopback the way GitHub does:
-// pagination with Link headers, state/sort/direction/since filters, strong ETags with 304 answers
-// to If-None-Match (free of charge, Link header kept), per-token primary rate limits with the
-// x-ratelimit-* headers (the search API with its own budget per minute), GET /search/issues with
-// a subset of GitHub's query grammar and its 1,000-result cap, and GitHub's error bodies. Tests
-// can inject faults (5xx, secondary rate limits, 429, slow answers, truncated or malformed
-// bodies, dropped connections), change the data while serving, and read request statistics.
-// Everything is also reachable over a small JSON control API under /_fake/ (see
+// comments, releases, branches and tags, and per pull request its files and reviews) as
+// nlohmann::json objects shaped like the bodies GitHub sends, and serves them over forgedb::http on
+// loopback the way GitHub does: pagination with Link headers, state/sort/direction/since filters,
+// strong ETags with 304 answers to If-None-Match (free of charge, Link header kept), per-token
+// primary rate limits with the x-ratelimit-* headers (the search API with its own budget per
+// minute), GET /search/issues with a subset of GitHub's query grammar and its 1,000-result cap, and
+// GitHub's error bodies. Tests can inject faults (5xx, secondary rate limits, 429, slow answers,
+// truncated or malformed bodies, dropped connections), change the data while serving, and read
+// request statistics. Everything is also reachable over a small JSON control API under /_fake/ (see
 // fake_github.cpp).
 //
 // Thread-safety: every public member but Start() and Stop() (which belong to the owner) may be
@@ -63,6 +63,10 @@ struct GenerateOptions {
     int labels = 8;
     int milestones = 3;
     int hooks = 2;
+    // Releases, each with its tag (v1.0.0, v1.1.0, ...; one a week from `start`, the latest a
+    // prerelease), and branches: the default branch "main" (protected), then feature/1, ...
+    int releases = 3;
+    int branches = 2;
     int comments_per_item = 1;  // issue comments on every pull and issue
     int files_per_pull = 3;
     int reviews_per_pull = 1;
@@ -95,6 +99,9 @@ struct GeneratedRepo {
     int labels = 0;
     int milestones = 0;
     int hooks = 0;
+    int releases = 0;
+    int branches = 0;
+    int tags = 0;
     int comments = 0;
     int files = 0;
     int reviews = 0;
@@ -103,10 +110,22 @@ struct GeneratedRepo {
 };
 
 // The kinds of items tests can add, change and delete. Items are named by number (pulls, issues,
-// milestones), by name (labels) or by id (hooks, issue comments, reviews).
-enum class ItemKind { kPull, kIssue, kLabel, kMilestone, kHook, kIssueComment, kReview };
+// milestones), by name (labels, branches, tags) or by id (hooks, issue comments, reviews,
+// releases).
+enum class ItemKind {
+    kPull,
+    kIssue,
+    kLabel,
+    kMilestone,
+    kHook,
+    kIssueComment,
+    kReview,
+    kRelease,
+    kBranch,
+    kTag
+};
 
-const char* ItemKindName(ItemKind kind);  // "pull", "issue", "label", ..., "issue_comment"
+const char* ItemKindName(ItemKind kind);  // "pull", "issue", "label", ..., "issue_comment", "tag"
 std::optional<ItemKind> ParseItemKind(std::string_view name);
 
 struct ItemRef {

@@ -304,6 +304,60 @@ json Hook(const std::string& repo_api, long long id, const std::string& url,
             {"last_response", {{"code", nullptr}, {"status", "unused"}, {"message", nullptr}}}};
 }
 
+namespace {
+
+// A stable number for a name (FNV-1a), the same on every platform.
+long long Fnv1a(std::string_view s) {
+    std::uint64_t h = 1469598103934665603ULL;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+    return static_cast<long long>(h >> 1);
+}
+
+}  // namespace
+
+json Release(const std::string& repo_api, const std::string& repo_web, long long id,
+             const std::string& tag_name, const std::string& target_commitish, const json& author,
+             bool draft, bool prerelease, const std::string& created_at) {
+    const std::string api = repo_api + "/releases/" + std::to_string(id);
+    std::string uploads = api;
+    if (auto pos = uploads.find("://api."); pos != std::string::npos) {
+        uploads.replace(pos, 7, "://uploads.");
+    }
+    return {{"url", api},
+            {"assets_url", api + "/assets"},
+            {"upload_url", uploads + "/assets{?name,label}"},
+            {"html_url", repo_web + "/releases/tag/" + PathSegment(tag_name)},
+            {"id", id},
+            {"author", author},
+            {"node_id", NodeId("Release", id)},
+            {"tag_name", tag_name},
+            {"target_commitish", target_commitish},
+            {"name", "Release " + tag_name},
+            {"draft", draft},
+            {"prerelease", prerelease},
+            {"created_at", created_at},
+            {"published_at", draft ? json(nullptr) : json(created_at)},
+            {"assets", json::array()},
+            {"tarball_url", repo_api + "/tarball/" + PathSegment(tag_name)},
+            {"zipball_url", repo_api + "/zipball/" + PathSegment(tag_name)},
+            {"body", "Notes for " + tag_name + "."}};
+}
+
+json Branch(const std::string& repo_api, const std::string& name, const std::string& sha,
+            bool is_protected) {
+    return {{"name", name},
+            {"commit", {{"sha", sha}, {"url", repo_api + "/commits/" + sha}}},
+            {"protected", is_protected}};
+}
+
+json Tag(const std::string& repo_api, const std::string& name, const std::string& sha) {
+    return {{"name", name},
+            {"zipball_url", repo_api + "/zipball/refs/tags/" + PathSegment(name)},
+            {"tarball_url", repo_api + "/tarball/refs/tags/" + PathSegment(name)},
+            {"commit", {{"sha", sha}, {"url", repo_api + "/commits/" + sha}}},
+            {"node_id", NodeId("Ref", Fnv1a(name) % 1000000000)}};
+}
+
 json Issue(const std::string& repo_api, const std::string& repo_web, const ItemSpec& s) {
     const std::string n = std::to_string(s.number);
     const std::string api = repo_api + "/issues/" + n;

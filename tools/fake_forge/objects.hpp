@@ -68,6 +68,16 @@ json Milestone(const std::string& repo_api, const std::string& repo_web, long lo
 json Hook(const std::string& repo_api, long long id, const std::string& url,
           const std::string& created_at);
 
+// A release (GET /repos/{o}/{r}/releases item); published_at is null for drafts.
+json Release(const std::string& repo_api, const std::string& repo_web, long long id,
+             const std::string& tag_name, const std::string& target_commitish, const json& author,
+             bool draft, bool prerelease, const std::string& created_at);
+// A branch as GET /repos/{o}/{r}/branches lists it: {name, commit{sha, url}, protected}.
+json Branch(const std::string& repo_api, const std::string& name, const std::string& sha,
+            bool is_protected);
+// A tag as GET /repos/{o}/{r}/tags lists it: {name, zipball_url, tarball_url, commit, node_id}.
+json Tag(const std::string& repo_api, const std::string& name, const std::string& sha);
+
 struct ItemSpec {
     long long id = 0;
     long long number = 0;

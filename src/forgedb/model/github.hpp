@@ -22,6 +22,13 @@ inline const Table kPullRequestReview{"github_pull_request_review", {"id"}, ""};
 inline const Table kPullRequestReviewComment{
     "github_pull_request_review_comment", {"id"}, "updated_at"};
 
+// Releases: GitHub sends updated_at in some payloads only; the other ordering rules are applied
+// by store::github::UpsertRelease (docs/schema.md).
+inline const Table kRelease{"github_release", {"id"}, "updated_at"};
+// Branches and tags, keyed by name under their repository; ordered by replication time
+// (store::github::UpsertRef).
+inline const Table kRef{"github_ref", {"repo_id", "ref_type", "name"}, ""};
+
 // Commits never change: no version column. Keyed by SHA.
 inline const Table kCommit{"github_commit", {"sha"}, ""};
 

@@ -10,6 +10,8 @@
 #include "forgedb/core/json.hpp"
 #include "forgedb/model/github.hpp"
 #include "forgedb/process/github/objects.hpp"
+#include "forgedb/process/github/refs.hpp"
+#include "forgedb/store/github_refs_store.hpp"
 #include "forgedb/store/github_store.hpp"
 #include "forgedb/store/job_store.hpp"
 #include "forgedb/store/row_writer.hpp"
@@ -48,6 +50,13 @@ const ListResource kLists[] = {
      "milestones_last_scanned_at"},
     {"hooks", "/repos/{o}/{r}/hooks", false, &gh::kRepositoryHook, "repo_id", Parent::kRepo,
      "hooks_last_scanned_at"},
+    {"releases", "/repos/{o}/{r}/releases", false, &gh::kRelease, "repo_id", Parent::kRepo,
+     "releases_last_scanned_at"},
+    // Branches and tags share github_ref; their sweeps keep to their own ref_type (RefTypeOf).
+    {"branches", "/repos/{o}/{r}/branches", false, &gh::kRef, "repo_id", Parent::kRepo,
+     "branches_last_scanned_at"},
+    {"tags", "/repos/{o}/{r}/tags", false, &gh::kRef, "repo_id", Parent::kRepo,
+     "tags_last_scanned_at"},
     {"issue_comments", "/repos/{o}/{r}/issues/comments", false, &gh::kIssueComment, "repo_id",
      Parent::kRepo, ""},
     {"pull_files", "/repos/{o}/{r}/pulls/{n}/files", false, &gh::kPullRequestFile,
@@ -60,6 +69,11 @@ const ListResource kLists[] = {
     {"my_repos", "/user/repos", false, &gh::kRepository, "owner_id", Parent::kUser,
      "repos_last_scanned_at"},
 };
+
+// The github_ref type of the branches and tags lists.
+std::string_view RefTypeOf(const ListResource& list) {
+    return list.name == "tags" ? "tag" : "branch";
+}
 
 const ListResource* FindList(std::string_view name) {
     for (const auto& l : kLists) {
@@ -159,6 +173,13 @@ Result<long long> ProcessItems(const ListResource& list, const ParentIds& parent
             p = process::github::ProcessMilestone(item, parent.repo_id, ctx);
         } else if (list.name == "hooks") {
             p = process::github::ProcessRepositoryHook(item, parent.repo_id, ctx);
+        } else if (list.name == "releases") {
+            p = process::github::ProcessRelease(item, parent.repo_id,
+                                                process::github::ReleaseAction::kChanged, ctx);
+        } else if (list.name == "branches") {
+            p = process::github::ProcessBranch(item, parent.repo_id, ctx);
+        } else if (list.name == "tags") {
+            p = process::github::ProcessTag(item, parent.repo_id, ctx);
         } else if (list.name == "issue_comments") {
             // The comment names its issue by URL: .../issues/<number>.
             auto url = JsonGetString(item, "issue_url").value_or("");
@@ -182,7 +203,9 @@ Result<long long> ProcessItems(const ListResource& list, const ParentIds& parent
             }
         }
         if (!p) return Unexpected(p.error());
-        if (p->stale) {
+        // A stale ref is one a newer webhook wrote or deleted: its stamps are newer than the scan,
+        // or it has a tombstone, so the sweep passes it by without a touch.
+        if (p->stale && list.table != &gh::kRef) {
             model::Row key;
             if (list.name == "pull_files") {
                 key.Set("pull_request_id", parent.id)
@@ -287,7 +310,10 @@ std::vector<GithubCrawl> ChildrenOf(const GithubCrawl& c) {
         return l;
     };
     if (c.resource == "repo") {
-        for (auto r : {"issues", "labels", "milestones", "pulls", "hooks"}) out.push_back(list(r));
+        for (auto r :
+             {"issues", "labels", "milestones", "pulls", "hooks", "releases", "branches", "tags"}) {
+            out.push_back(list(r));
+        }
     } else if (c.resource == "pull") {
         out.push_back(list("pull_files"));
     } else if (c.resource == "user") {
@@ -316,8 +342,11 @@ Status FinishScan(store::Connection& conn, const ListResource& list, const Paren
                   bool full, Timestamp scan_started, Timestamp now) {
     if (full) {
         FORGEDB_ASSIGN_OR_RETURN(
-            auto swept, store::github::SweepUnseen(conn, list.table->name, list.parent_column,
-                                                   parent.id, scan_started, now));
+            auto swept, list.table == &gh::kRef
+                            ? store::github::SweepUnseenRefs(conn, parent.id, RefTypeOf(list),
+                                                             scan_started, now)
+                            : store::github::SweepUnseen(conn, list.table->name, list.parent_column,
+                                                         parent.id, scan_started, now));
         if (swept > 0) {
             spdlog::info("{} of {} {}: {} rows gone upstream, tombstoned", list.name,
                          ParentTable(list.parent), parent.id, swept);

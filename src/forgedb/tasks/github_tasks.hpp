@@ -2,8 +2,9 @@
 // GitHub crawls as jobs.
 //   github.sync    one object: user, repo, pull, issue, milestone, label, hook ("children"
 //                  queues the crawls below it, as the original system did);
-//   github.list    a paginated list (pulls, issues, labels, milestones, hooks, issue_comments,
-//                  pull_files, pull_reviews, user_repos): fetches page 1, reads Link rel="last",
+//   github.list    a paginated list (pulls, issues, labels, milestones, hooks, releases,
+//                  branches, tags, issue_comments, pull_files, pull_reviews, user_repos):
+//                  fetches page 1, reads Link rel="last",
 //                  fans the other pages out as github.page children; each page commits its rows
 //                  and the parent's progress together. When every page of a full scan (state=all,
 //                  or a list without states) has succeeded, the last page sweeps: rows of that

@@ -4,6 +4,7 @@
 
 #include "forgedb/model/github.hpp"
 #include "forgedb/process/github/objects.hpp"
+#include "forgedb/process/github/refs.hpp"
 #include "forgedb/store/github_store.hpp"
 #include "forgedb/store/row_writer.hpp"
 
@@ -242,6 +243,10 @@ constexpr EventRoute kEvents[] = {
     {"pull_request_review", &ReviewEvent},
     {"pull_request_review_comment", &ReviewCommentEvent},
     {"push", &PushEvent},
+    // Releases, branches and tags (refs.cpp).
+    {"release", &ReleaseEvent},
+    {"create", &CreateRefEvent},
+    {"delete", &DeleteRefEvent},
 };
 
 }  // namespace
