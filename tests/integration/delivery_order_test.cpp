@@ -184,5 +184,31 @@ TEST_P(DeliveryOrderTest, OutOfRangeValuesFailTheirDeliveryAloneWithAClearError)
               0);
 }
 
+// The seed's last_replicated_at, the later of the two provenance stamps, on every replicated
+// table, computed by the database.
+TEST_P(DeliveryOrderTest, LastReplicatedAtIsTheLaterOfTheTwoStamps) {
+    json issue = Fixture("issues/opened.payload.json");
+    Deliver("issues", issue, "opened");
+    const auto id = issue["issue"]["id"].get<std::int64_t>();
+    auto read = [&](const char* column) {
+        return NormTime(tdb().Scalar(
+            std::string("SELECT ") + column + " FROM github_issue WHERE id = ?", {id}));
+    };
+    EXPECT_NE(read("last_replicated_at"), "NULL");
+    EXPECT_EQ(read("last_replicated_at"), read("last_replicated_via_webhook_at"));
+    auto later =
+        tdb().conn().Query("UPDATE github_issue SET last_replicated_via_api_at = ? WHERE id = ?",
+                           {std::string("2031-05-06T07:08:09.000000Z"), id});
+    ASSERT_TRUE(later) << later.error().ToString();
+    EXPECT_EQ(read("last_replicated_at"), "2031-05-06T07:08:09Z");
+    for (const char* table : {"gerrit_change", "phabricator_task", "github_commit",
+                              "github_pull_request_review", "github_release"}) {
+        EXPECT_EQ(tdb().Count(std::string("SELECT COUNT(*) FROM ") + table +
+                              " WHERE last_replicated_at IS NOT NULL"),
+                  0)
+            << table;  // the column exists (the query runs) and is NULL without stamps
+    }
+}
+
 }  // namespace
 }  // namespace forgedb::testing
