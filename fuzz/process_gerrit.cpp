@@ -33,8 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::unordered_set<std::string> written;
     gerrit::Context ctx{database.conn(), "wikimedia", forgedb::model::Via::kWebhook,
                         forgedb::Timestamp{std::chrono::seconds{1700000000}}, &written};
-    if (doc->is_array()) {
-        for (forgedb::Json item : doc->get_array()) ProcessItem(item, ctx);
+    if (simdjson::dom::array items; !doc->get_array().get(items)) {
+        for (forgedb::Json item : items) ProcessItem(item, ctx);
     } else {
         ProcessItem(*doc, ctx);
     }
