@@ -31,8 +31,8 @@ seed() { cat >"$BUILD/seeds/$1/$2"; }
 
 # The seeds of every target, rebuilt from tests/data at each run (fixtures stay out of fuzz/).
 build_seeds() {
-  rm -rf "$BUILD/seeds"
   for t in $TARGETS; do
+    rm -rf "$BUILD/seeds/$t"
     mkdir -p "$BUILD/seeds/$t"
     if [[ -d fuzz/corpus/$t ]]; then cp fuzz/corpus/"$t"/* "$BUILD/seeds/$t/"; fi
   done
@@ -84,7 +84,7 @@ dict_of() {
   case $1 in
     process_* | gerrit_paging) echo "$ROOT/fuzz/json.dict" ;;
     link_header | multipart | config | router | contrib_csv) echo "$ROOT/fuzz/http.dict" ;;
-    *) cat fuzz/json.dict fuzz/http.dict >"$BUILD/dicts/$1.dict"; echo "$BUILD/dicts/$1.dict" ;;
+    *) cat "$ROOT/fuzz/json.dict" "$ROOT/fuzz/http.dict" >"$BUILD/dicts/$1.dict"; echo "$BUILD/dicts/$1.dict" ;;
   esac
 }
 
