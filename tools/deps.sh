@@ -6,7 +6,9 @@ PACKAGES=(build-essential cmake ninja-build pkg-config libboost1.81-dev nlohmann
           libfmt-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev libsimdjson-dev
           postgresql curl
           # the browser test of the web pages (tests/integration/ui_browser_test.cpp)
-          chromium python3 python3-websocket)
+          chromium python3 python3-websocket
+          # the fuzz targets (tools/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
+          clang-14 libfuzzer-14-dev libclang-rt-14-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,5 +1,6 @@
 #include "forgedb/replication/github_webhook.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "forgedb/core/crypto.hpp"
@@ -65,8 +66,13 @@ http::Response GithubWebhook::Handle(const http::Request& req,
     if (!doc->is_object()) return http::Response::Error(400, "payload is not a JSON object");
     if (event == "ping") return http::Response::Message(200, "pong");
     // 4. Log durably before answering.
+    // GitHub's delivery ids are GUIDs. Header values arrive as bytes; the id is written into the
+    // processing job's JSON arguments, which must be text, so anything but printable ASCII is
+    // refused here rather than failing the log's writer.
+    auto printable = [](char c) { return c >= 0x20 && c < 0x7f; };
     auto delivery_id = req.Header("X-GitHub-Delivery");
-    if (!delivery_id || delivery_id->empty() || delivery_id->size() > 200) {
+    if (!delivery_id || delivery_id->empty() || delivery_id->size() > 200 ||
+        !std::all_of(delivery_id->begin(), delivery_id->end(), printable)) {
         return http::Response::Error(400, "missing or bad X-GitHub-Delivery header");
     }
     store::Delivery d;
