@@ -514,6 +514,37 @@ TEST_P(GerritFixturesTest, WipStateChangedWithoutWipMeansReadyForReview) {
         "false");
 }
 
+// After comment-added and change-merged, raw held the first event's change (NEW) and
+// current_patch_set and submitted_at stayed NULL; and nothing may go backwards when the events
+// arrive in another order.
+TEST_P(GerritFixturesTest, EventsMoveTheChangeForwardNeverBackward) {
+    auto body = [](const char* name) {
+        return ReadFile(DataPath(std::string("gerrit/cdevents-community/") + name));
+    };
+    ASSERT_EQ(Post("/replication/gerrit/wikimedia", body("webhook.comment-added.cdevents.json")),
+              202);
+    ASSERT_EQ(Post("/replication/gerrit/wikimedia", body("webhook.change-merged.cdevents.json")),
+              202);
+    ProcessPending();
+    auto col = [&](const std::string& column, std::int64_t number) {
+        return tdb().Scalar("SELECT " + column + " FROM gerrit_change WHERE number = ?", {number});
+    };
+    EXPECT_EQ(col("status", 1), "MERGED");
+    EXPECT_EQ(col("current_patch_set", 1), "2");
+    EXPECT_EQ(NormTime(col("submitted_at", 1)), "2023-11-17T14:34:58Z");
+    EXPECT_EQ(json::parse(col("raw", 1).value_or("{}"))["status"], "MERGED");
+    // Patch sets 2 then a late 1: the change stays at 2, and the late event changes nothing.
+    ASSERT_EQ(
+        Post("/replication/gerrit/wikimedia", body("webhook.patchset-created.ps2.cdevents.json")),
+        202);
+    ProcessPending();
+    ASSERT_EQ(
+        Post("/replication/gerrit/wikimedia", body("webhook.patchset-created.ps1.cdevents.json")),
+        202);
+    ProcessPending();
+    EXPECT_EQ(col("current_patch_set", 2), "2");
+}
+
 TEST_P(GerritFixturesTest, BadRequestsAreRefusedAndStoreNothing) {
     const std::string good =
         ReadFile(DataPath("gerrit/cdevents-community/webhook.change-merged.cdevents.json"));

@@ -25,6 +25,7 @@ std::string ValueToString(const Value& v);  // for logs and tests; Null -> "NULL
 enum class Merge {
     kOverwrite,  // the new value replaces the stored one (the default)
     kFillNull,   // the new value is used only where the stored one is NULL
+    kMax,        // the greater of the two (NULL counts as smaller): a value that only grows
 };
 
 struct Cell {

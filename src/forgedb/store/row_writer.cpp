@@ -47,14 +47,13 @@ Result<UpsertOutcome> Write(Connection& conn, const model::Table& table, model::
         if (!table.version_column.empty() && cell.column == table.version_column) versioned = true;
         if (!updates.empty()) updates += ", ";
         updates += cell.column;
+        const std::string stored = std::string(table.name) + "." + cell.column;
+        const std::string incoming = "excluded." + cell.column;
         if (cell.merge == model::Merge::kFillNull) {
-            updates += " = COALESCE(";
-            updates += table.name;
-            updates += '.';
-            updates += cell.column;
-            updates += ", excluded.";
-            updates += cell.column;
-            updates += ')';
+            updates += " = COALESCE(" + stored + ", " + incoming + ")";
+        } else if (cell.merge == model::Merge::kMax) {
+            updates += " = CASE WHEN " + stored + " IS NULL OR " + incoming + " > " + stored +
+                       " THEN " + incoming + " ELSE " + stored + " END";
         } else {
             updates += " = excluded.";
             updates += cell.column;

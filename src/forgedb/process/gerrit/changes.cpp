@@ -340,20 +340,31 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     }
     auto patch_set = JsonGet(event, "patchSet");
     if (patch_set && !patch_set->is_object()) patch_set.reset();
+    // Events move the change forward (a stale one was refused above): the highest patch set any
+    // event names, the submission of a merge, and its raw copy. Not updated_at: an event's time
+    // can be a second later than the `updated` of the REST answer that the event's refresh
+    // brings, which would then be refused as stale.
+    if (patch_set) {
+        if (auto n = JsonGet(*patch_set, "number")) {
+            if (auto ps = IntOf(*n)) row.Set("current_patch_set", *ps, Merge::kMax);
+        }
+    }
+    if (type == "change-merged" && happened) {
+        row.Set("submitted_at", FormatForgeTime(*happened), Merge::kFillNull);
+    }
     if (patch_set && type == "patchset-created") {
         if (auto sha = JsonGetString(*patch_set, "revision")) row.Set("current_revision", *sha);
-        if (auto n = JsonGet(*patch_set, "number")) {
-            if (auto ps = IntOf(*n)) row.Set("current_patch_set", *ps);
-        }
         // Sizes of the new current patch set; SSH output counts deletions negatively.
         if (auto ins = JsonGetInt(*patch_set, "sizeInsertions")) row.Set("insertions", *ins);
         if (auto del = JsonGetInt(*patch_set, "sizeDeletions")) {
             row.Set("deletions", static_cast<std::int64_t>(std::llabs(*del)));
         }
     }
-    if (type == "change-deleted") row.Set("deleted_at", FormatLocalTime(ctx.fetched_at));
-    // Partial: never replaces the raw ChangeInfo of a crawl.
-    row.Set("raw", JsonText(*change), Merge::kFillNull);
+    if (type == "change-deleted") {
+        row.Set("deleted_at", FormatLocalTime(ctx.fetched_at), Merge::kFillNull);
+    }
+    // The newest event's change (the older ones were refused as stale above).
+    row.Set("raw", JsonText(*change));
     SetStamp(ctx, row);
     FORGEDB_ASSIGN_OR_RETURN(auto outcome, store::Upsert(ctx.conn, gm::kChange, std::move(row)));
     if (outcome == store::UpsertOutcome::kStale) return Processed{*number, true};
