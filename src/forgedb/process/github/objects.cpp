@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "forgedb/process/github/fields.hpp"
+#include "forgedb/process/github/fields.hpp"
 #include "forgedb/store/github_store.hpp"
 #include "forgedb/store/row_writer.hpp"
 
@@ -16,60 +18,6 @@ using model::Merge;
 using model::Null;
 using model::Row;
 using model::Value;
-
-enum class Kind { kInt, kBool, kText, kTime, kJson };
-
-struct Field {
-    std::string_view json;
-    std::string_view column;
-    Kind kind;
-};
-
-Result<Value> Convert(Json v, const Field& f) {
-    if (v.is_null()) return Value{Null{}};
-    switch (f.kind) {
-        case Kind::kInt: {
-            auto i = JsonInt(v);
-            if (!i) break;
-            return Value{*i};
-        }
-        case Kind::kBool: {
-            bool b;
-            if (v.get_bool().get(b)) break;
-            return Value{b};
-        }
-        case Kind::kText: {
-            auto s = JsonString(v);
-            return Value{s ? *s : JsonText(v)};
-        }
-        case Kind::kTime: {
-            if (auto s = JsonString(v)) {
-                auto t = ParseTimestamp(*s);
-                if (!t) break;
-                return Value{FormatForgeTime(*t)};
-            }
-            if (auto i = JsonInt(v)) {
-                if (auto t = FromUnixSeconds(*i)) return Value{FormatForgeTime(*t)};
-            }
-            break;  // out of range (years 0001..9999): the error below names the field
-        }
-        case Kind::kJson:
-            return Value{JsonText(v)};
-    }
-    return Unexpected(ErrorCode::kInvalid,
-                      "unexpected value for '" + std::string(f.json) + "': " + JsonText(v));
-}
-
-// Copies the fields present in obj into row.
-Status CopyFields(Json obj, std::span<const Field> fields, Row& row) {
-    for (const auto& f : fields) {
-        auto v = JsonGet(obj, f.json);
-        if (!v) continue;
-        FORGEDB_ASSIGN_OR_RETURN(Value value, Convert(*v, f));
-        row.Set(f.column, std::move(value));
-    }
-    return Ok();
-}
 
 Result<std::int64_t> RequireId(Json obj, std::string_view what, std::string_view key = "id") {
     if (!obj.is_object()) {

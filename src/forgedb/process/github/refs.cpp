@@ -4,6 +4,7 @@
 #include <string>
 
 #include "forgedb/model/github.hpp"
+#include "forgedb/process/github/fields.hpp"
 #include "forgedb/process/github/objects.hpp"
 #include "forgedb/store/github_refs_store.hpp"
 
@@ -14,14 +15,6 @@ namespace gh = model::github;
 using model::Null;
 using model::Row;
 using model::Value;
-
-enum class Kind { kText, kBool, kTime };
-
-struct Field {
-    std::string_view json;
-    std::string_view column;
-    Kind kind;
-};
 
 constexpr Field kReleaseFields[] = {
     {"tag_name", "tag_name", Kind::kText},
@@ -35,40 +28,6 @@ constexpr Field kReleaseFields[] = {
     {"published_at", "published_at", Kind::kTime},
     {"updated_at", "updated_at", Kind::kTime},
 };
-
-Result<Value> Convert(Json v, const Field& f) {
-    if (v.is_null()) return Value{Null{}};
-    switch (f.kind) {
-        case Kind::kText: {
-            auto s = JsonString(v);
-            return Value{s ? *s : JsonText(v)};
-        }
-        case Kind::kBool: {
-            bool b;
-            if (v.get_bool().get(b)) break;
-            return Value{b};
-        }
-        case Kind::kTime: {
-            auto s = JsonString(v);
-            auto t = s ? ParseTimestamp(*s) : std::nullopt;
-            if (!t) break;
-            return Value{FormatForgeTime(*t)};
-        }
-    }
-    return Unexpected(ErrorCode::kInvalid,
-                      "unexpected value for '" + std::string(f.json) + "': " + JsonText(v));
-}
-
-// Copies the keys present in obj; absent keys leave their columns untouched.
-Status CopyFields(Json obj, std::span<const Field> fields, Row& row) {
-    for (const auto& f : fields) {
-        auto v = JsonGet(obj, f.json);
-        if (!v) continue;
-        FORGEDB_ASSIGN_OR_RETURN(Value value, Convert(*v, f));
-        row.Set(f.column, std::move(value));
-    }
-    return Ok();
-}
 
 // The replication stamp and, from the API, the lifted tombstone: the store applies both only
 // when the ordering rules let the write through.
