@@ -210,5 +210,28 @@ TEST_P(DeliveryOrderTest, LastReplicatedAtIsTheLaterOfTheTwoStamps) {
     }
 }
 
+// Invalid UTF-8 and JSON nested 100,000 deep: a clear 400, nothing stored, and the server (and
+// its parser's stack) unharmed.
+TEST_P(DeliveryOrderTest, InvalidUtf8AndDeepNestingAreRefusedAtTheDoor) {
+    std::string title_bytes = Fixture("issues/opened.payload.json").dump();
+    const std::string marker = "\"title\":\"";
+    auto at = title_bytes.find(marker);
+    ASSERT_NE(at, std::string::npos);
+    title_bytes.insert(at + marker.size(), "\xff\xfe\xc0\x80");
+    auto bad_utf8 = h_->Post("issues", title_bytes, "bad-utf8");
+    ASSERT_TRUE(bad_utf8);
+    EXPECT_EQ(bad_utf8->status, 400) << bad_utf8->body;
+    std::string deep(100000, '[');
+    deep += std::string(100000, ']');
+    deep = "{\"action\":\"opened\",\"issue\":" + deep + "}";
+    auto nested = h_->Post("issues", deep, "deep");
+    ASSERT_TRUE(nested);
+    EXPECT_EQ(nested->status, 400) << nested->body;
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM webhook_delivery"), 0);
+    // The same server goes on accepting deliveries.
+    Deliver("issues", Fixture("issues/opened.payload.json"), "after");
+    EXPECT_EQ(Status("after"), "processed");
+}
+
 }  // namespace
 }  // namespace forgedb::testing
