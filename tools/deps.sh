@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages forgedb builds and tests with. Needs root (or sudo).
+# Installs the Debian 12 packages forgedb builds and tests with, and any named as arguments.
+# Needs root (or sudo).
 set -euo pipefail
 PACKAGES=(build-essential cmake ninja-build pkg-config libboost1.81-dev nlohmann-json3-dev
           zlib1g-dev libsqlite3-dev sqlite3 libpq-dev libcurl4-openssl-dev libssl-dev libspdlog-dev
@@ -7,8 +8,8 @@ PACKAGES=(build-essential cmake ninja-build pkg-config libboost1.81-dev nlohmann
           postgresql curl
           # the browser test of the web pages (tests/integration/ui_browser_test.cpp)
           chromium python3 python3-websocket
-          # the fuzz targets (tools/fuzz.sh): clang with libFuzzer and the sanitizer runtimes
-          clang-14 libfuzzer-14-dev libclang-rt-14-dev)
+          # more for one job, e.g. tools/fuzz.sh's clang with libFuzzer
+          "$@")
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

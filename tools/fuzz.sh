@@ -14,7 +14,7 @@ SECONDS_EACH=${2:-30}
 PARALLEL=${FUZZ_PARALLEL:-1}
 BUILD=$ROOT/build-fuzz
 
-tools/deps.sh
+tools/deps.sh clang-14 libfuzzer-14-dev libclang-rt-14-dev
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFORGEDB_FUZZ=ON -DFORGEDB_BUILD_TESTS=OFF >/dev/null
 nice cmake --build "$BUILD" --target forgedb_fuzz -j"$(nproc)"

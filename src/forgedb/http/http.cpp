@@ -65,10 +65,7 @@ std::optional<std::string_view> Request::Query(std::string_view name) const {
     return std::string_view(it->second);
 }
 
-namespace {
-
-// Decodes one form component: '+' is a space, %XX a byte. nullopt on a bad escape.
-std::optional<std::string> DecodeComponent(std::string_view v) {
+std::optional<std::string> PercentDecode(std::string_view v, bool plus_is_space) {
     auto hex = [](char c) -> int {
         if (c >= '0' && c <= '9') return c - '0';
         if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -78,7 +75,7 @@ std::optional<std::string> DecodeComponent(std::string_view v) {
     std::string out;
     out.reserve(v.size());
     for (size_t i = 0; i < v.size(); ++i) {
-        if (v[i] == '+') {
+        if (v[i] == '+' && plus_is_space) {
             out += ' ';
         } else if (v[i] == '%') {
             if (i + 2 >= v.size()) return std::nullopt;
@@ -93,8 +90,6 @@ std::optional<std::string> DecodeComponent(std::string_view v) {
     return out;
 }
 
-}  // namespace
-
 std::optional<std::multimap<std::string, std::string>> ParseForm(std::string_view body) {
     std::multimap<std::string, std::string> out;
     size_t pos = 0;
@@ -105,8 +100,8 @@ std::optional<std::multimap<std::string, std::string>> ParseForm(std::string_vie
         pos = amp + 1;
         if (pair.empty()) continue;
         size_t eq = pair.find('=');
-        auto key = DecodeComponent(pair.substr(0, eq));
-        auto value = DecodeComponent(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+        auto key = PercentDecode(pair.substr(0, eq), true);
+        auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
         if (!key || !value) return std::nullopt;
         out.emplace(std::move(*key), std::move(*value));
     }
@@ -121,7 +116,7 @@ std::optional<std::string> FormValue(std::string_view body, std::string_view nam
         std::string_view pair = body.substr(pos, amp - pos);
         size_t eq = pair.find('=');
         if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-            return DecodeComponent(pair.substr(eq + 1));
+            return PercentDecode(pair.substr(eq + 1), true);
         }
         pos = amp + 1;
     }

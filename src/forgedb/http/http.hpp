@@ -73,6 +73,10 @@ private:
     std::vector<Route> routes_;
 };
 
+// `v` with its %XX escapes decoded, and '+' read as a space when `plus_is_space` (form and query
+// components; a URL path keeps '+'); nullopt on a bad escape.
+std::optional<std::string> PercentDecode(std::string_view v, bool plus_is_space);
+
 // The value of `name` in an application/x-www-form-urlencoded body, decoded; nullopt if absent
 // or badly encoded.
 std::optional<std::string> FormValue(std::string_view body, std::string_view name);

@@ -124,31 +124,6 @@ std::optional<std::string> Gzip(std::string_view data) {
     return out;
 }
 
-int Hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-// The path of a request target, percent-decoded ('+' stays '+'); nullopt on a bad escape.
-std::optional<std::string> DecodePath(std::string_view path) {
-    std::string out;
-    out.reserve(path.size());
-    for (size_t i = 0; i < path.size(); ++i) {
-        if (path[i] != '%') {
-            out += path[i];
-            continue;
-        }
-        if (i + 2 >= path.size()) return std::nullopt;
-        int hi = Hex(path[i + 1]), lo = Hex(path[i + 2]);
-        if (hi < 0 || lo < 0) return std::nullopt;
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-    }
-    return out;
-}
-
 std::string_view TrimmedValue(beast::string_view v) {
     std::string_view s(v.data(), v.size());
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -480,7 +455,7 @@ asio::awaitable<void> Server::Impl::Serve(tcp::socket socket, std::string client
         request.method = head ? "GET" : std::string(msg.method_string());
         std::string_view target(msg.target().data(), msg.target().size());
         size_t qmark = target.find('?');
-        auto path = DecodePath(target.substr(0, qmark));
+        auto path = PercentDecode(target.substr(0, qmark), /*plus_is_space=*/false);
         std::optional<std::multimap<std::string, std::string>> query;
         if (qmark == std::string_view::npos) {
             query.emplace();

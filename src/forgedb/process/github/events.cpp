@@ -22,20 +22,6 @@ Result<Json> Require(Json payload, std::string_view key) {
     return *v;
 }
 
-// The repository and sender every repository event carries. The repository is processed before
-// the event's object so that later rows can refer to it; a stale copy is harmless.
-Result<std::optional<std::int64_t>> ProcessEnvelope(Json payload, const Context& ctx) {
-    std::optional<std::int64_t> repo_id;
-    if (auto repo = JsonGet(payload, "repository"); repo && repo->is_object()) {
-        FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessRepository(*repo, ctx));
-        repo_id = p.id;
-    }
-    if (auto sender = JsonGet(payload, "sender"); sender && sender->is_object()) {
-        FORGEDB_TRY(ProcessUser(*sender, ctx));
-    }
-    return repo_id;
-}
-
 std::string Action(Json payload) { return JsonGetString(payload, "action").value_or(""); }
 
 EventOutcome OutcomeOf(const Processed& p) {

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "forgedb/process/github/fields.hpp"
-#include "forgedb/process/github/fields.hpp"
 #include "forgedb/store/github_store.hpp"
 #include "forgedb/store/row_writer.hpp"
 
@@ -710,6 +709,18 @@ Status MarkDeleted(const model::Table& table, std::int64_t id, const Context& ct
     set.Set(gh::StampColumn(ctx.via), FormatLocalTime(ctx.fetched_at));
     FORGEDB_TRY(store::Update(ctx.conn, table, key, set));
     return Ok();
+}
+
+Result<std::optional<std::int64_t>> ProcessEnvelope(Json payload, const Context& ctx) {
+    std::optional<std::int64_t> repo_id;
+    if (auto repo = JsonGet(payload, "repository"); repo && repo->is_object()) {
+        FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessRepository(*repo, ctx));
+        repo_id = p.id;
+    }
+    if (auto sender = JsonGet(payload, "sender"); sender && sender->is_object()) {
+        FORGEDB_TRY(ProcessUser(*sender, ctx));
+    }
+    return repo_id;
 }
 
 }  // namespace forgedb::process::github

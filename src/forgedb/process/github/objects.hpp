@@ -18,6 +18,10 @@ namespace forgedb::process::github {
 
 Result<Processed> ProcessUser(Json user, const Context& ctx);
 Result<Processed> ProcessRepository(Json repo, const Context& ctx);
+// The repository and sender every repository event carries, stored before the event's object
+// so that later rows can refer to them (a stale copy is harmless); the repository's id, if any.
+Result<std::optional<std::int64_t>> ProcessEnvelope(Json payload, const Context& ctx);
+
 // Labels carry no version. How a copy of a label is written:
 enum class LabelCopy {
     kCurrent,   // the label as it is now (the API, an `edited` label event): overwrites

@@ -37,14 +37,7 @@ void Stamp(const Context& ctx, Row& row) {
 }
 
 Result<std::int64_t> Envelope(Json payload, const Context& ctx) {
-    std::optional<std::int64_t> repo_id;
-    if (auto repo = JsonGet(payload, "repository"); repo && repo->is_object()) {
-        FORGEDB_ASSIGN_OR_RETURN(auto p, ProcessRepository(*repo, ctx));
-        repo_id = p.id;
-    }
-    if (auto sender = JsonGet(payload, "sender"); sender && sender->is_object()) {
-        FORGEDB_TRY(ProcessUser(*sender, ctx));
-    }
+    FORGEDB_ASSIGN_OR_RETURN(auto repo_id, ProcessEnvelope(payload, ctx));
     if (!repo_id) return Unexpected(ErrorCode::kMissingData, "payload has no 'repository' object");
     return *repo_id;
 }
