@@ -15,6 +15,9 @@ PARALLEL=${FUZZ_PARALLEL:-1}
 BUILD=$ROOT/build-fuzz
 
 tools/deps.sh clang-14 libfuzzer-14-dev libclang-rt-14-dev
+if command -v ccache >/dev/null && [[ -z ${CMAKE_CXX_COMPILER_LAUNCHER:-} ]]; then
+  export CMAKE_CXX_COMPILER_LAUNCHER=ccache CMAKE_C_COMPILER_LAUNCHER=ccache
+fi
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DFORGEDB_FUZZ=ON -DFORGEDB_BUILD_TESTS=OFF >/dev/null
 nice cmake --build "$BUILD" --target forgedb_fuzz -j"$(nproc)"

@@ -13,9 +13,8 @@ if [[ ${1:-} == --sanitize ]]; then
 fi
 tools/deps.sh
 if [[ $BUILD_DIR == build-asan ]]; then
-  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFORGEDB_SANITIZE=ON \
-    -DFORGEDB_BUILD_TESTS=ON
-  cmake --build build-asan -j"$(nproc)"
+  FORGEDB_BUILD_DIR=build-asan tools/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DFORGEDB_SANITIZE=ON -DFORGEDB_BUILD_TESTS=ON
   # Inherited by the forgedb and fake forge processes the tests start, which are sanitized too.
   export ASAN_OPTIONS=detect_leaks=1:halt_on_error=1
   export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

@@ -575,32 +575,121 @@ TEST_P(GerritCrawlTest, StaleRestPayloadWritesNothing) {
               stored["subject"].get<std::string>());
 }
 
-TEST_P(GerritCrawlTest, RefreshOfAChangeGoneUpstreamTombstonesIt) {
-    auto gen = fake_.Generate("alice", 2);
-    ASSERT_EQ(RunUntilDone(Enqueue(Changes("owner:alice"))), "succeeded");
-    // A change the mirror knows but the server no longer lists.
-    auto gone = *fake_.GetChange(gen.numbers[0]);
-    gone["_number"] = 999999;
-    auto doc = JsonDocument::Parse(gone.dump());
-    ASSERT_TRUE(doc);
-    {
-        auto tx = store::Transaction::Begin(tdb().conn());
-        ASSERT_TRUE(tx);
-        process::gerrit::Context ctx{tdb().conn(), kInstance, model::Via::kApi, clock_.Now(),
-                                     nullptr};
-        ASSERT_TRUE(process::gerrit::ProcessChange(doc->root(), ctx));
-        ASSERT_TRUE(tx->Commit());
+// Gerrit answers 404 alike for a deleted change and for one the reader may not see. A refresh
+// tombstones a change only when an authenticated reader still sees its project; otherwise the
+// change is marked unreadable and keeps its data; a later successful read lifts the mark.
+class GerritNotFoundTest : public GerritCrawlTest {
+protected:
+    // Crawls alice's two changes, with the authenticated client when `authenticated`.
+    void SetUpMirror(bool authenticated) {
+        gen_ = fake_.Generate("alice", 2);
+        if (authenticated) {
+            fake_.SetPassword("crawler", "pw");
+            auth_client_ = MakeClient("crawler", "pw");
+            registry_ = tasks::TaskRegistry();
+            tasks::RegisterDeliveryTasks(registry_);
+            tasks::RegisterGerritTasks(registry_, {{kInstance, auth_client_.get()}});
+        }
+        ASSERT_EQ(RunUntilDone(Enqueue(Changes("owner:alice"))), "succeeded");
+        number_ = gen_.numbers[0];
+        project_ = fake_.GetChange(number_)->value("project", "");
+        subject_ = tdb().Scalar("SELECT subject FROM gerrit_change WHERE number = ?", {number_});
+        ASSERT_TRUE(subject_);
     }
-    tasks::GerritCrawl c;
-    c.kind = tasks::kGerritChangeJob;
-    c.instance = kInstance;
-    c.number = 999999;
-    ASSERT_EQ(RunUntilDone(Enqueue(c)), "succeeded");
-    EXPECT_TRUE(tdb().Scalar("SELECT deleted_at FROM gerrit_change WHERE number = 999999"));
-    c.number = gen.numbers[1];
-    ASSERT_EQ(RunUntilDone(Enqueue(c)), "succeeded");
+    std::string Refresh(std::int64_t number) {
+        tasks::GerritCrawl c;
+        c.kind = tasks::kGerritChangeJob;
+        c.instance = kInstance;
+        c.number = number;
+        return RunUntilDone(Enqueue(c));
+    }
+    std::optional<std::string> Column(const std::string& column) {
+        return tdb().Scalar("SELECT " + column + " FROM gerrit_change WHERE number = ?", {number_});
+    }
+    void ExpectDataKept() {
+        EXPECT_EQ(Column("subject"), subject_);
+        EXPECT_EQ(
+            tdb().Count("SELECT COUNT(*) FROM gerrit_revision WHERE change_number = ?", {number_}),
+            1);
+    }
+
+    fake::GeneratedGerritOwner gen_;
+    std::unique_ptr<sources::gerrit::GerritClient> auth_client_;
+    std::int64_t number_ = 0;
+    std::string project_;
+    std::optional<std::string> subject_;
+};
+FORGEDB_INSTANTIATE_BACKENDS(GerritNotFoundTest);
+
+TEST_P(GerritNotFoundTest, AnonymousReaderMarksAMissingChangeUnreadableAndKeepsIt) {
+    SetUpMirror(/*authenticated=*/false);
+    ASSERT_TRUE(fake_.DeleteChange(number_));
+    ASSERT_EQ(Refresh(number_), "succeeded");
+    EXPECT_FALSE(Column("deleted_at")) << "an anonymous reader cannot tell deleted from hidden";
+    auto first = Column("unreadable_at");
+    ASSERT_TRUE(first);
+    ExpectDataKept();
+    // A second 404 keeps the time (microseconds) the change was first found unreadable.
+    ASSERT_EQ(Refresh(number_), "succeeded");
+    EXPECT_EQ(Column("unreadable_at"), first);
+    for (const auto& url : fake_.Stats().urls) {
+        EXPECT_EQ(url.find("/projects/"), std::string::npos) << "no project check anonymously";
+    }
+}
+
+TEST_P(GerritNotFoundTest, AuthenticatedReaderTombstonesAChangeWhoseProjectItSees) {
+    SetUpMirror(/*authenticated=*/true);
+    ASSERT_TRUE(fake_.DeleteChange(number_));
+    ASSERT_EQ(Refresh(number_), "succeeded");
+    EXPECT_TRUE(Column("deleted_at"));
+    EXPECT_FALSE(Column("unreadable_at"));
+    ExpectDataKept();  // a tombstone keeps the row too; only deleted_at says it is gone
+    // The other change is untouched.
     EXPECT_FALSE(tdb().Scalar("SELECT deleted_at FROM gerrit_change WHERE number = ?",
-                              {static_cast<std::int64_t>(gen.numbers[1])}));
+                              {static_cast<std::int64_t>(gen_.numbers[1])}));
+}
+
+TEST_P(GerritNotFoundTest, HiddenChangeIsUnreadableUntilItCanBeReadAgain) {
+    SetUpMirror(/*authenticated=*/true);
+    // The project is hidden from the reader too: deleted and hidden cannot be told apart.
+    fake_.SetProjectVisible(project_, false);
+    ASSERT_EQ(Refresh(number_), "succeeded");
+    EXPECT_FALSE(Column("deleted_at"));
+    EXPECT_TRUE(Column("unreadable_at"));
+    ExpectDataKept();
+    // Shown again: the next refresh reads it and lifts the mark.
+    fake_.SetProjectVisible(project_, true);
+    ASSERT_EQ(Refresh(number_), "succeeded");
+    EXPECT_FALSE(Column("unreadable_at"));
+    EXPECT_FALSE(Column("deleted_at"));
+}
+
+TEST_P(GerritNotFoundTest, AChangeHiddenInAVisibleProjectIsTombstonedAsGerritCannotTell) {
+    // The limit of the rule, written down: a change hidden from an authenticated reader in a
+    // project it sees answers exactly as a deleted one, and is tombstoned; a later successful
+    // read lifts the tombstone.
+    SetUpMirror(/*authenticated=*/true);
+    ASSERT_TRUE(fake_.SetChangeVisible(number_, false));
+    ASSERT_EQ(Refresh(number_), "succeeded");
+    EXPECT_TRUE(Column("deleted_at"));
+    ASSERT_TRUE(fake_.SetChangeVisible(number_, true));
+    ASSERT_EQ(Refresh(number_), "succeeded");
+    EXPECT_FALSE(Column("deleted_at"));
+}
+
+TEST_P(GerritNotFoundTest, ProjectCheckFailureRetriesInsteadOfGuessing) {
+    SetUpMirror(/*authenticated=*/true);
+    ASSERT_TRUE(fake_.DeleteChange(number_));
+    fake_.AddFault({fake::FaultKind::kStatus, 500, 0, 0, "/projects/", 1});
+    ASSERT_EQ(Refresh(number_), "succeeded");
+    EXPECT_TRUE(Column("deleted_at")) << "the retry after the 500 checks the project again";
+    EXPECT_FALSE(Column("unreadable_at"));
+}
+
+TEST_P(GerritNotFoundTest, AChangeNeverMirroredWritesNothing) {
+    SetUpMirror(/*authenticated=*/true);
+    ASSERT_EQ(Refresh(424242), "succeeded");
+    EXPECT_EQ(tdb().Count("SELECT COUNT(*) FROM gerrit_change WHERE number = 424242"), 0);
 }
 
 // The whole path of an event: POST /replication/gerrit/{instance} over HTTP, the delivery job,

@@ -419,7 +419,16 @@ TEST_P(GerritFixturesTest, EveryEventFixtureIsLoggedAndProcessed) {
     ASSERT_EQ(outcomes.size(), sent.size());
     std::set<std::string> refreshed;
     std::map<long long, json> last_event;  // change number -> `change` of the last event
-    int processed = 0, ignored = 0;
+    // An event older than one processed before it for the same change is stale: its time is the
+    // change's lastUpdated, else the event's eventCreatedOn (seconds).
+    std::map<long long, long long> newest;  // change number -> time of the newest event applied
+    auto time_of = [](const json& e) -> std::optional<long long> {
+        for (const json* v : {&e["change"]["lastUpdated"], &e["eventCreatedOn"]}) {
+            if (v->is_number_integer()) return v->get<long long>();
+        }
+        return std::nullopt;
+    };
+    int processed = 0, ignored = 0, stale = 0;
     for (const auto& s : sent) {
         SCOPED_TRACE(s.file + " " + s.event["type"].get<std::string>());
         const std::string type = s.event["type"];
@@ -430,15 +439,26 @@ TEST_P(GerritFixturesTest, EveryEventFixtureIsLoggedAndProcessed) {
                 s.event["refUpdate"]["refName"].get<std::string>());
             refresh = number.has_value();
         }
-        const std::string want = number ? "processed" : "ignored";
+        std::string want = number ? "processed" : "ignored";
+        if (s.event.contains("change")) {
+            if (auto t = time_of(s.event)) {
+                if (newest.contains(*number) && *t < newest[*number]) {
+                    want = "stale";
+                } else {
+                    newest[*number] = *t;
+                }
+            }
+        }
         EXPECT_EQ(outcomes[s.id], want);
         EXPECT_EQ(tdb().Scalar("SELECT status FROM webhook_delivery WHERE delivery_id = ?", {s.id}),
                   want);
-        (want == "processed" ? processed : ignored)++;
+        (want == "processed" ? processed : want == "stale" ? stale : ignored)++;
+        if (want == "stale") continue;
         if (refresh) refreshed.insert("gerrit.change:wikimedia:" + std::to_string(*number));
         if (s.event.contains("change")) last_event[*number] = s.event["change"];
     }
     EXPECT_GT(processed, 20);
+    EXPECT_GT(stale, 0) << "the fixtures hold an older event of a change after a newer one";
     EXPECT_GT(ignored, 5) << "replication and project events are logged and ignored";
     // Each change named by an event is mirrored with what the last event about it said.
     for (const auto& [number, c] : last_event) {

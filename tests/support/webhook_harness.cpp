@@ -20,6 +20,10 @@ WebhookHarness::WebhookHarness(TestDatabase& tdb, std::string secret)
     webhook_ = std::make_unique<replication::GithubWebhook>(
         *log_, clock_, replication::GithubWebhookOptions{secret_});
     router_.AddAll(webhook_->Routes());
+    gerrit_ = std::make_unique<replication::GerritEvents>(
+        *log_, clock_, std::map<std::string, std::string>{{"wikimedia", ""}},
+        /*accept_unsigned=*/true);
+    router_.AddAll(gerrit_->Routes());
     http::ServerOptions sopts;
     sopts.port = 0;
     sopts.handler_threads = 8;
@@ -48,6 +52,10 @@ std::optional<TestReply> WebhookHarness::Post(const std::string& event, const st
                         {"User-Agent", "GitHub-Hookshot/test"}};
     if (sign) headers.emplace_back("X-Hub-Signature-256", Signature(body));
     return PostRaw(path, headers, body, content_type);
+}
+
+std::optional<TestReply> WebhookHarness::PostGerrit(const std::string& body) {
+    return client_->Post("/replication/gerrit/wikimedia", body, "application/json");
 }
 
 std::optional<TestReply> WebhookHarness::PostRaw(const std::string& path,

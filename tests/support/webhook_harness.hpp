@@ -1,6 +1,7 @@
 #pragma once
-// The webhook surface served over real HTTP on loopback from a test database, with the worker
-// pool driven by the test (Drain) so that processing is deterministic.
+// The webhook surface (GitHub at /replication, and Gerrit events at
+// /replication/gerrit/wikimedia, unsigned) served over real HTTP on loopback from a test database,
+// with the worker pool driven by the test (Drain) so that processing is deterministic.
 
 #include <map>
 #include <memory>
@@ -11,6 +12,7 @@
 #include "forgedb/http/server.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/replication/delivery_log.hpp"
+#include "forgedb/replication/gerrit_events.hpp"
 #include "forgedb/replication/github_webhook.hpp"
 #include "forgedb/tasks/task_registry.hpp"
 #include "support/http_client.hpp"
@@ -31,6 +33,8 @@ public:
                                   const std::string& delivery_id, bool sign = true,
                                   const std::string& path = "/replication",
                                   const std::string& content_type = "application/json");
+    // POSTs a Gerrit event to /replication/gerrit/wikimedia.
+    std::optional<TestReply> PostGerrit(const std::string& body);
     std::optional<TestReply> PostRaw(const std::string& path, const HttpHeaders& headers,
                                      const std::string& body, const std::string& content_type);
     // Runs every runnable job; returns how many ran.
@@ -50,6 +54,7 @@ private:
     std::unique_ptr<queue::WorkerPool> workers_;
     std::unique_ptr<replication::DeliveryLog> log_;
     std::unique_ptr<replication::GithubWebhook> webhook_;
+    std::unique_ptr<replication::GerritEvents> gerrit_;
     http::Router router_;
     std::unique_ptr<http::Server> server_;
     std::unique_ptr<TestClient> client_;

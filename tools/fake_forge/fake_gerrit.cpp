@@ -7,6 +7,8 @@
 //   POST   /_fake/generate               {owner,count,seed}
 //   GET|PATCH /_fake/changes/{number}     PATCH body {patch,at}
 //   POST   /_fake/changes/{number}/patchsets   {at}
+//   DELETE /_fake/changes/{number}        deletes the change upstream
+//   POST   /_fake/visibility             {change: N | project: NAME, visible: BOOL}
 // "at" is an ISO 8601 time (default: now).
 
 #include "fake_gerrit.hpp"
@@ -270,6 +272,9 @@ void FakeGerrit::AddChangeLocked(json change) {
     long long number = change.value("_number", 0LL);
     if (number <= 0) return;
     change.erase("_more_changes");
+    if (const std::string project = StringField(change, "project"); !project.empty()) {
+        projects_.insert(project);
+    }
     auto learn = [this](const json& account) {
         if (account.is_object() && account.size() > 1) AddAccountLocked(account);
     };
@@ -444,6 +449,37 @@ Status FakeGerrit::UpdateChange(long long number, const json& patch, Timestamp a
     return Ok();
 }
 
+Status FakeGerrit::DeleteChange(long long number) {
+    std::unique_lock lock(data_mu_);
+    if (changes_.erase(number) == 0) {
+        return Unexpected(ErrorCode::kNotFound, "no change " + std::to_string(number));
+    }
+    hidden_changes_.erase(number);
+    return {};
+}
+
+Status FakeGerrit::SetChangeVisible(long long number, bool visible) {
+    std::unique_lock lock(data_mu_);
+    if (!changes_.contains(number)) {
+        return Unexpected(ErrorCode::kNotFound, "no change " + std::to_string(number));
+    }
+    if (visible) {
+        hidden_changes_.erase(number);
+    } else {
+        hidden_changes_.insert(number);
+    }
+    return {};
+}
+
+void FakeGerrit::SetProjectVisible(const std::string& project, bool visible) {
+    std::unique_lock lock(data_mu_);
+    if (visible) {
+        hidden_projects_.erase(project);
+    } else {
+        hidden_projects_.insert(project);
+    }
+}
+
 Result<std::string> FakeGerrit::AddPatchSet(long long number, Timestamp at) {
     std::unique_lock lock(data_mu_);
     auto it = changes_.find(number);
@@ -548,6 +584,10 @@ http::Response FakeGerrit::HandleApi(const http::Request& req, const std::string
             if (!id.empty()) return OneChange(req, id);
         }
         if (api_path == "/accounts/") return QueryAccounts(req);
+        // The server may have decoded the %2F of a project name: take the rest of the path.
+        if (StartsWith(api_path, "/projects/") && api_path.size() > 10) {
+            return Project(api_path.substr(10));
+        }
         return Text(404, "Not Found");
     };
     if (fault) {
@@ -682,6 +722,7 @@ http::Response FakeGerrit::QueryChanges(const http::Request& req) const {
     };
     std::vector<std::pair<Timestamp, const json*>> hits;
     for (const auto& [n, c] : changes_) {
+        if (!Visible(c)) continue;
         Timestamp updated = UpdatedOf(c);
         if (matches(c, updated)) hits.emplace_back(updated, &c);
     }
@@ -715,8 +756,21 @@ http::Response FakeGerrit::QueryChanges(const http::Request& req) const {
 
 http::Response FakeGerrit::OneChange(const http::Request& req, const std::string& id) const {
     const json* c = FindChange(id);
-    if (c == nullptr) return Text(404, "Not found: " + id);
+    if (c == nullptr || !Visible(*c)) return Text(404, "Not found: " + id);
     return GerritJson(RenderChange(accounts_, *c, OptionsOf(req)));
+}
+
+bool FakeGerrit::Visible(const json& change) const {
+    return !hidden_changes_.contains(change.value("_number", 0LL)) &&
+           !hidden_projects_.contains(StringField(change, "project"));
+}
+
+http::Response FakeGerrit::Project(const std::string& raw_name) const {
+    std::string name = PercentDecode(raw_name);
+    if (!name.empty() && name.back() == '/') name.pop_back();
+    if (!projects_.contains(name) || hidden_projects_.contains(name))
+        return Text(404, "Not found: " + name);
+    return GerritJson({{"id", PercentEncode(name)}, {"name", name}, {"state", "ACTIVE"}});
 }
 
 http::Response FakeGerrit::QueryAccounts(const http::Request& req) const {
@@ -801,6 +855,31 @@ void FakeGerrit::AddControlRoutes() {
                       if (!at) return bad("bad \"at\"");
                       auto st = UpdateChange(*n, j->value("patch", json::object()), *at);
                       if (!st) return http::Response::Error(404, st.error().message);
+                      return ControlJson(200, {{"ok", true}});
+                  }});
+    control_.Add({"DELETE", "/_fake/changes/{number}", [=, this](const http::Request& r) {
+                      auto n = number_of(r);
+                      auto st = n ? DeleteChange(*n) : Status(Unexpected(ErrorCode::kNotFound, ""));
+                      if (!st) return http::Response::Error(404, "no such change");
+                      return ControlJson(200, {{"ok", true}});
+                  }});
+    control_.Add({"POST", "/_fake/visibility", [=, this](const http::Request& r) {
+                      auto j = body_of(r);
+                      if (!j || !j->contains("visible") || !(*j)["visible"].is_boolean()) {
+                          return bad(
+                              "expected {\"change\": N or \"project\": NAME, "
+                              "\"visible\": BOOL}");
+                      }
+                      const bool visible = (*j)["visible"].get<bool>();
+                      if (j->contains("project") && (*j)["project"].is_string()) {
+                          SetProjectVisible((*j)["project"].get<std::string>(), visible);
+                          return ControlJson(200, {{"ok", true}});
+                      }
+                      if (!j->contains("change") || !(*j)["change"].is_number_integer()) {
+                          return bad("expected \"change\": N or \"project\": NAME");
+                      }
+                      auto st = SetChangeVisible((*j)["change"].get<long long>(), visible);
+                      if (!st) return http::Response::Error(404, "no such change");
                       return ControlJson(200, {{"ok", true}});
                   }});
     control_.Add({"POST", "/_fake/changes/{number}/patchsets", [=, this](const http::Request& r) {

@@ -36,6 +36,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <vector>
@@ -117,6 +118,13 @@ public:
     // Adds a patch set uploaded at `at` by the owner; it becomes the current revision and
     // `updated` moves to `at`. Returns the new revision's SHA-1.
     Result<std::string> AddPatchSet(long long number, Timestamp at);
+    // Deletes a change upstream: every later read answers as for a change that never was.
+    Status DeleteChange(long long number);
+    // Hides a change from every reader (as a private change or a lost permission does), or shows
+    // it again: a hidden change answers as a deleted one. kNotFound for an unknown number.
+    Status SetChangeVisible(long long number, bool visible);
+    // Hides a project (GET /projects/<name> answers 404 and its changes are hidden), or shows it.
+    void SetProjectVisible(const std::string& project, bool visible);
 
     // ---- faults, statistics (FakeServer) ----
     // Fault::path_prefix is matched against the API path: the request path without the base
@@ -138,6 +146,8 @@ private:
     http::Response QueryChanges(const http::Request& req) const;
     http::Response OneChange(const http::Request& req, const std::string& id) const;
     http::Response QueryAccounts(const http::Request& req) const;
+    http::Response Project(const std::string& raw_name) const;
+    bool Visible(const nlohmann::json& change) const;  // caller holds data_mu_
     bool Authorized(const http::Request& req) const;
     Timestamp Now() const;
 
@@ -154,6 +164,9 @@ private:
     std::map<long long, nlohmann::json> accounts_;  // by _account_id (full AccountInfo)
     std::map<long long, nlohmann::json> changes_;   // by _number (stored ChangeInfo)
     std::map<std::string, std::string> passwords_;  // username -> HTTP password
+    std::set<std::string> projects_;  // of every change ever added; deletions keep them
+    std::set<long long> hidden_changes_;
+    std::set<std::string> hidden_projects_;
     long long next_account_id_ = 1000000;
     long long next_number_ = 10000;
 

@@ -12,6 +12,7 @@
 #include "forgedb/process/gerrit/changes.hpp"
 #include "forgedb/store/crawl_store.hpp"
 #include "forgedb/store/delivery_store.hpp"
+#include "forgedb/store/gerrit_store.hpp"
 #include "forgedb/store/job_store.hpp"
 #include "forgedb/store/row_writer.hpp"
 
@@ -188,6 +189,22 @@ Status RunChangesPage(queue::JobContext& ctx, const Clients& clients) {
     return tx.Commit();
 }
 
+// What a 404 for a mirrored change means. Gerrit answers 404 alike for a deleted change and for
+// one the reader may not see (private, a draft, a permission lost), so the change counts as
+// deleted only when an authenticated reader still sees its project; otherwise it is unreadable
+// and its data is kept.
+enum class Missing { kNotMirrored, kDeleted, kUnreadable };
+
+Result<Missing> ClassifyMissing(store::Connection& conn, GerritClient& client,
+                                const GerritCrawl& c) {
+    FORGEDB_ASSIGN_OR_RETURN(auto project,
+                             store::gerrit::ChangeProject(conn, c.instance, c.number));
+    if (!project) return Missing::kNotMirrored;
+    if (!client.authenticated() || project->empty()) return Missing::kUnreadable;
+    FORGEDB_ASSIGN_OR_RETURN(bool visible, client.ProjectVisible(*project));
+    return visible ? Missing::kDeleted : Missing::kUnreadable;
+}
+
 Status RunChangeRefresh(queue::JobContext& ctx, const Clients& clients) {
     FORGEDB_ASSIGN_OR_RETURN(auto c, ArgsOf(ctx, kGerritChangeJob));
     FORGEDB_ASSIGN_OR_RETURN(GerritClient * client, ClientFor(clients, c.instance));
@@ -196,16 +213,30 @@ Status RunChangeRefresh(queue::JobContext& ctx, const Clients& clients) {
     auto fetched = client->GetChange(c.number);
     if (!fetched && fetched.error().code != ErrorCode::kNotFound)
         return Unexpected(fetched.error());
-    FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
+    // HTTP outside the transaction: the project check of a change that is not found.
+    Missing missing = Missing::kNotMirrored;
     if (!fetched) {
-        // Deleted upstream (or no longer visible): tombstone the mirrored row, if any.
+        FORGEDB_ASSIGN_OR_RETURN(missing, ClassifyMissing(conn, *client, c));
+    }
+    FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
+    if (!fetched && missing != Missing::kNotMirrored) {
+        // Both marks keep the time they were first set.
         model::Row key;
         key.Set("instance", c.instance).Set("number", static_cast<std::int64_t>(c.number));
         model::Row set;
-        set.Set("deleted_at", FormatLocalTime(clock.Now()));
+        const char* column = missing == Missing::kDeleted ? "deleted_at" : "unreadable_at";
+        set.Set(column, FormatLocalTime(clock.Now()), model::Merge::kFillNull);
         FORGEDB_TRY(store::Update(conn, model::gerrit::kChange, key, set));
-        spdlog::info("Gerrit {} change {} is gone upstream", c.instance, c.number);
-    } else {
+        if (missing == Missing::kDeleted) {
+            spdlog::info("Gerrit {} change {} is deleted upstream (its project is visible)",
+                         c.instance, c.number);
+        } else {
+            spdlog::info(
+                "Gerrit {} change {} is not readable (deleted, or hidden from the "
+                "reader); its data is kept",
+                c.instance, c.number);
+        }
+    } else if (fetched) {
         FORGEDB_ASSIGN_OR_RETURN(Json change, ParseOnThisThread(*fetched));
         process::gerrit::Context pctx{conn, c.instance, model::Via::kApi, clock.Now(), nullptr};
         FORGEDB_TRY(process::gerrit::ProcessChange(change, pctx));

@@ -282,8 +282,9 @@ Result<Processed> ProcessChange(Json change, const Context& ctx) {
     }
     row.Set("raw", JsonText(change));
     SetStamp(ctx, row);
-    // The API lists only changes that exist: a full object lifts an earlier tombstone.
-    if (ctx.via == model::Via::kApi) row.Set("deleted_at", Null{});
+    // The API lists only changes that exist and that the reader sees: a full object lifts an
+    // earlier tombstone and an earlier mark of unreadable.
+    if (ctx.via == model::Via::kApi) row.Set("deleted_at", Null{}).Set("unreadable_at", Null{});
     FORGEDB_ASSIGN_OR_RETURN(auto outcome, store::Upsert(ctx.conn, gm::kChange, std::move(row)));
     if (outcome == store::UpsertOutcome::kStale) return Processed{*number, true};
     if (owner) FORGEDB_TRY(ProcessAccount(*owner, ctx));
@@ -303,18 +304,28 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     auto number = EventChangeNumber(event);
     if (!number) return Unexpected(ErrorCode::kMissingData, "event change has no 'number'");
 
-    // Stale when the stored change was updated after this event happened.
+    auto patch_set = JsonGet(event, "patchSet");
+    if (patch_set && !patch_set->is_object()) patch_set.reset();
+    // A stale event changes nothing of its change; the patch set it names exists all the same
+    // (patch sets never change), so it is stored whatever the order.
+    auto stale = [&]() -> Result<Processed> {
+        if (patch_set) FORGEDB_TRY(ProcessEventPatchSet(*patch_set, *number, ctx));
+        return Processed{*number, true};
+    };
+
+    // Stale when the stored change was updated, or met a newer event, after this event happened.
     std::optional<Timestamp> happened;
     if (auto v = JsonGet(*change, "lastUpdated")) happened = TimeOf(*v);
     if (!happened) {
         if (auto v = JsonGet(event, "eventCreatedOn")) happened = TimeOf(*v);
     }
     if (happened) {
-        FORGEDB_ASSIGN_OR_RETURN(auto stored,
-                                 store::gerrit::ChangeUpdatedAt(ctx.conn, ctx.instance, *number));
-        // Stored times have second precision.
+        FORGEDB_ASSIGN_OR_RETURN(
+            auto stored, store::gerrit::LoadChangeVersions(ctx.conn, ctx.instance, *number));
+        // Gerrit's times have second precision.
         auto event_second = std::chrono::floor<std::chrono::seconds>(*happened);
-        if (stored && *stored > event_second) return Processed{*number, true};
+        if (stored.updated_at && *stored.updated_at > event_second) return stale();
+        if (stored.last_event_at && *stored.last_event_at > event_second) return stale();
     }
 
     Row row;
@@ -338,8 +349,6 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     } else if (type == "wip-state-changed") {
         row.Set("work_in_progress", false);  // "wip" is sent only while it is true
     }
-    auto patch_set = JsonGet(event, "patchSet");
-    if (patch_set && !patch_set->is_object()) patch_set.reset();
     // Events move the change forward (a stale one was refused above): the highest patch set any
     // event names, the submission of a merge, and its raw copy. Not updated_at: an event's time
     // can be a second later than the `updated` of the REST answer that the event's refresh
@@ -349,6 +358,7 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
             if (auto ps = IntOf(*n)) row.Set("current_patch_set", *ps, Merge::kMax);
         }
     }
+    if (happened) row.Set("last_event_at", FormatForgeTime(*happened), Merge::kMax);
     if (type == "change-merged" && happened) {
         row.Set("submitted_at", FormatForgeTime(*happened), Merge::kFillNull);
     }
@@ -367,7 +377,7 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     row.Set("raw", JsonText(*change));
     SetStamp(ctx, row);
     FORGEDB_ASSIGN_OR_RETURN(auto outcome, store::Upsert(ctx.conn, gm::kChange, std::move(row)));
-    if (outcome == store::UpsertOutcome::kStale) return Processed{*number, true};
+    if (outcome == store::UpsertOutcome::kStale) return stale();
     if (patch_set) FORGEDB_TRY(ProcessEventPatchSet(*patch_set, *number, ctx));
     return Processed{*number, false};
 }

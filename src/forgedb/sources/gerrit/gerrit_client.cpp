@@ -147,6 +147,13 @@ Result<std::string> GerritClient::FindAccount(std::string_view username) {
                         "Gerrit " + instance_.name + " account '" + std::string(username) + "'");
 }
 
+Result<bool> GerritClient::ProjectVisible(std::string_view project) {
+    auto body = Get(ApiUrl("/projects/" + EncodeQueryValue(project)));
+    if (body) return true;
+    if (body.error().code == ErrorCode::kNotFound) return false;
+    return Unexpected(std::move(body.error()));
+}
+
 std::string GerritClient::Redact(std::string text) const {
     if (instance_.password.empty()) return text;
     for (const std::string& secret :

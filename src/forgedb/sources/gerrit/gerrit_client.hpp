@@ -67,6 +67,11 @@ public:
     // GET /accounts/?q=username:<username>&o=DETAILS : the first AccountInfo JSON object text;
     // kNotFound if none.
     Result<std::string> FindAccount(std::string_view username);
+    // GET /projects/<name> (the name percent-encoded, '/' as %2F): true when the reader sees
+    // the project, false on 404 (missing, or hidden from the reader).
+    Result<bool> ProjectVisible(std::string_view project);
+    // Whether requests carry credentials (the "/a/" endpoints).
+    bool authenticated() const { return !instance_.username.empty(); }
 
     // The URL that QueryChanges requests (with "/a" after the base URL when authenticated).
     std::string ChangesUrl(std::string_view query, int start) const;
