@@ -255,7 +255,7 @@ TEST_P(HostileEventsTest, GerritEventsWithoutTheRightSecretAreRefusedAndLogNothi
         auto res = PostGerrit(body, query);
         EXPECT_EQ(res.status, 401) << res.body;
         EXPECT_EQ(res.body.find(secret), std::string::npos) << "the answer names the secret";
-        EXPECT_NE(json::parse(res.body, nullptr, false).value("message", ""), "");
+        EXPECT_NE(json::parse(res.body, nullptr, false).value("error", ""), "");
     }
     // The secret in a header instead of the query is not the secret.
     auto header = Must(client_->Post(kGerritPath, body, "application/json",
@@ -298,7 +298,7 @@ TEST_P(HostileEventsTest, GerritBodiesThatDoNotParseAreRefusedAtTheDoorAndTheSer
         EXPECT_EQ(res.status, 400) << res.body.substr(0, 200);
         auto message = json::parse(res.body, nullptr, false);
         ASSERT_TRUE(message.is_object()) << res.body.substr(0, 200);
-        EXPECT_FALSE(message.value("message", "").empty());
+        EXPECT_FALSE(message.value("error", "").empty());
     }
     EXPECT_EQ(Deliveries(), 0);
     EXPECT_EQ(Jobs(), 0);
@@ -529,7 +529,7 @@ TEST_P(HostileEventsTest, HeraldBodiesThatDoNotParseAreRefusedAtTheDoorAndTheSer
         EXPECT_EQ(res.status, 400) << res.body.substr(0, 200);
         auto message = json::parse(res.body, nullptr, false);
         ASSERT_TRUE(message.is_object()) << res.body.substr(0, 200);
-        EXPECT_FALSE(message.value("message", "").empty());
+        EXPECT_FALSE(message.value("error", "").empty());
     }
     EXPECT_EQ(Deliveries(), 0);
     EXPECT_EQ(Jobs(), 0);
