@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -301,8 +302,13 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     auto change = JsonGet(event, "change");
     if (!change) return Unexpected(ErrorCode::kMissingData, "event has no 'change'");
     FORGEDB_TRY(RequireObject(*change, "event change"));
-    auto number = EventChangeNumber(event);
-    if (!number) return Unexpected(ErrorCode::kMissingData, "event change has no 'number'");
+    auto number_value = JsonGet(*change, "number");
+    if (!number_value) return Unexpected(ErrorCode::kMissingData, "event change has no 'number'");
+    auto number = IntOf(*number_value);
+    if (!number) {
+        return Unexpected(ErrorCode::kInvalid, "event change 'number' is not a 64-bit integer: " +
+                                                   JsonText(*number_value));
+    }
 
     auto patch_set = JsonGet(event, "patchSet");
     if (patch_set && !patch_set->is_object()) patch_set.reset();
@@ -316,8 +322,14 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     // Stale when the stored change was updated, or met a newer event, after this event happened.
     std::optional<Timestamp> happened;
     if (auto v = JsonGet(*change, "lastUpdated")) happened = TimeOf(*v);
-    if (!happened) {
-        if (auto v = JsonGet(event, "eventCreatedOn")) happened = TimeOf(*v);
+    if (auto v = JsonGet(event, "eventCreatedOn"); v && !v->is_null()) {
+        // A time out of range is refused, not taken for an absent one.
+        auto created = TimeOf(*v);
+        if (!created) {
+            return Unexpected(ErrorCode::kInvalid,
+                              "unexpected value for 'eventCreatedOn': " + JsonText(*v));
+        }
+        if (!happened) happened = created;
     }
     if (happened) {
         FORGEDB_ASSIGN_OR_RETURN(
@@ -345,7 +357,11 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
         if (auto name = JsonGetString(*owner, "name")) row.Set("owner_name", *name);
     }
     if (auto wip = JsonGet(*change, "wip")) {
-        if (auto b = BoolOf(*wip)) row.Set("work_in_progress", *b);
+        if (auto b = BoolOf(*wip)) {
+            row.Set("work_in_progress", *b);
+        } else if (!wip->is_null()) {
+            return Unexpected(ErrorCode::kInvalid, "unexpected value for 'wip': " + JsonText(*wip));
+        }
     } else if (type == "wip-state-changed") {
         row.Set("work_in_progress", false);  // "wip" is sent only while it is true
     }
@@ -365,9 +381,17 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     if (patch_set && type == "patchset-created") {
         if (auto sha = JsonGetString(*patch_set, "revision")) row.Set("current_revision", *sha);
         // Sizes of the new current patch set; SSH output counts deletions negatively.
-        if (auto ins = JsonGetInt(*patch_set, "sizeInsertions")) row.Set("insertions", *ins);
-        if (auto del = JsonGetInt(*patch_set, "sizeDeletions")) {
-            row.Set("deletions", static_cast<std::int64_t>(std::llabs(*del)));
+        for (const char* key : {"sizeInsertions", "sizeDeletions"}) {
+            auto v = JsonGet(*patch_set, key);
+            if (!v || v->is_null()) continue;
+            auto size = JsonInt(*v);
+            if (!size || *size == std::numeric_limits<std::int64_t>::min()) {
+                return Unexpected(ErrorCode::kInvalid, std::string("unexpected value for '") + key +
+                                                           "': " + JsonText(*v));
+            }
+            const bool deletions = std::string_view(key) == "sizeDeletions";
+            row.Set(deletions ? "deletions" : "insertions",
+                    deletions ? static_cast<std::int64_t>(std::llabs(*size)) : *size);
         }
     }
     if (type == "change-deleted") {
