@@ -413,6 +413,15 @@ TEST_P(HostileEventsTest, GerritOutOfRangeAndWrongTypesFailTheirEventAloneInABat
         "unexpected value for 'sizeDeletions'", 7216);
     add("wip as text", mutated(7214, [](json& e) { e["change"]["wip"] = "yes"; }),
         "unexpected value for 'wip'", 7214);
+    add("patchSet a string", mutated(7217, [](json& e) { e["patchSet"] = "ps2"; }),
+        "unexpected value for 'patchSet'", 7217);
+    add("project a number", mutated(7218, [](json& e) { e["change"]["project"] = 42; }),
+        "unexpected value for 'project'", 7218);
+    add("owner a string", mutated(7219, [](json& e) { e["change"]["owner"] = "admin"; }),
+        "unexpected value for 'owner'", 7219);
+    add("owner username an array",
+        mutated(7220, [](json& e) { e["change"]["owner"]["username"] = json::array({"a"}); }),
+        "unexpected value for 'owner.username'", 7220);
     add("valid last", GerritEventFor(7215), "", 7215);
 
     std::vector<std::string> ids;

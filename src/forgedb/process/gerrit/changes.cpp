@@ -311,7 +311,11 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     }
 
     auto patch_set = JsonGet(event, "patchSet");
-    if (patch_set && !patch_set->is_object()) patch_set.reset();
+    if (patch_set && patch_set->is_null()) patch_set.reset();
+    if (patch_set && !patch_set->is_object()) {
+        return Unexpected(ErrorCode::kInvalid,
+                          "unexpected value for 'patchSet': " + JsonText(*patch_set));
+    }
     // A stale event changes nothing of its change; the patch set it names exists all the same
     // (patch sets never change), so it is stored whatever the order.
     auto stale = [&]() -> Result<Processed> {
@@ -350,11 +354,27 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
             row.Set("project", *s);
         } else if (auto name = JsonGetString(*project, "name")) {
             row.Set("project", *name);
+        } else if (!project->is_null()) {
+            return Unexpected(ErrorCode::kInvalid,
+                              "unexpected value for 'project': " + JsonText(*project));
         }
     }
-    if (auto owner = JsonGet(*change, "owner"); owner && owner->is_object()) {
-        if (auto username = JsonGetString(*owner, "username")) row.Set("owner_username", *username);
-        if (auto name = JsonGetString(*owner, "name")) row.Set("owner_name", *name);
+    if (auto owner = JsonGet(*change, "owner"); owner && !owner->is_null()) {
+        if (!owner->is_object()) {
+            return Unexpected(ErrorCode::kInvalid,
+                              "unexpected value for 'owner': " + JsonText(*owner));
+        }
+        for (auto [key, column] :
+             {std::pair{"username", "owner_username"}, {"name", "owner_name"}}) {
+            auto v = JsonGet(*owner, key);
+            if (!v || v->is_null()) continue;
+            auto s = JsonString(*v);
+            if (!s) {
+                return Unexpected(ErrorCode::kInvalid, std::string("unexpected value for 'owner.") +
+                                                           key + "': " + JsonText(*v));
+            }
+            row.Set(column, *s);
+        }
     }
     if (auto wip = JsonGet(*change, "wip")) {
         if (auto b = BoolOf(*wip)) {
