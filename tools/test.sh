@@ -26,4 +26,7 @@ if [[ -z ${FORGEDB_TEST_PG_URL:-} ]]; then
   trap 'tools/pg-test-cluster.sh stop "$FORGEDB_PG_DIR"' EXIT
 fi
 export FORGEDB_TEST_PG_URL
+# Every test logs at debug level, and its output is then searched for the secrets the tests use.
+export FORGEDB_TEST_LOG_LEVEL=${FORGEDB_TEST_LOG_LEVEL:-debug}
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)" "$@"
+tools/check-test-logs.sh "$BUILD_DIR/Testing/Temporary/LastTest.log"

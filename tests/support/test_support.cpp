@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,19 @@
 #include "support/http_client.hpp"
 
 namespace forgedb::testing {
+
+namespace {
+
+// FORGEDB_TEST_LOG_LEVEL (e.g. debug) sets the log level of every test binary, so that the suite
+// can be run with debug logging and its output searched for secrets (tools/test.sh does).
+const bool kLogLevelApplied = [] {
+    const char* level = std::getenv("FORGEDB_TEST_LOG_LEVEL");
+    if (level == nullptr || *level == '\0') return false;
+    spdlog::set_level(spdlog::level::from_str(level));
+    return true;
+}();
+
+}  // namespace
 namespace {
 
 // Tests write to sockets that servers close on purpose (refusals, dropped connections): a write
