@@ -189,20 +189,22 @@ TEST_F(ConduitClientTest, NotFoundAndForbiddenStatuses) {
 }
 
 TEST_F(ConduitClientTest, BodiesThatAreNotConduitEnvelopesAreInvalid) {
-    // The old client crashed here: a login page or a proxy's page with HTTP 200.
+    // The old client crashed here: a login page or a proxy's page with HTTP 200. A body that is
+    // not JSON (such a page, or an answer cut short) is retried; JSON that is not an envelope is
+    // invalid.
     http_.Answer(200, "<!DOCTYPE html><html><body>Login Required</body></html>");
     Error e = CallError();
-    EXPECT_EQ(e.code, ErrorCode::kInvalid);
-    EXPECT_NE(e.message.find("not a Conduit response"), std::string::npos);
+    EXPECT_EQ(e.code, ErrorCode::kTransient);
+    EXPECT_NE(e.message.find("not complete JSON"), std::string::npos);
     EXPECT_NE(e.message.find("Login Required"), std::string::npos);
     http_.Answer(200, R"([1, 2, 3])");
     EXPECT_EQ(CallError().code, ErrorCode::kInvalid);
     http_.Answer(200, R"({"result": {"data": []}})");  // no error_code: not an envelope
     EXPECT_EQ(CallError().code, ErrorCode::kInvalid);
     http_.Answer(200, R"({"result": {"data": [)");  // cut short
-    EXPECT_EQ(CallError().code, ErrorCode::kInvalid);
+    EXPECT_EQ(CallError().code, ErrorCode::kTransient);
     http_.Answer(200, "");
-    EXPECT_EQ(CallError().code, ErrorCode::kInvalid);
+    EXPECT_EQ(CallError().code, ErrorCode::kTransient);
 }
 
 }  // namespace

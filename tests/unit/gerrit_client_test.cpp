@@ -127,11 +127,16 @@ TEST(GerritPage, MoreChangesComesFromTheLastElementOnly) {
 }
 
 TEST(GerritPage, RefusesWhatIsNotAListOfObjects) {
-    for (const char* body : {"<html>Service Unavailable</html>", ")]}'\n{\"_number\":1}", "[1, 2]",
-                             ")]}'\n[{\"_number\":1},", ""}) {
+    for (const char* body : {")]}'\n{\"_number\":1}", "[1, 2]"}) {
         auto page = ParseChangesPage(body);
         ASSERT_FALSE(page) << body;
         EXPECT_EQ(page.error().code, ErrorCode::kInvalid) << body;
+    }
+    // What is not JSON at all (a proxy's page, an answer cut short) is retried.
+    for (const char* body : {"<html>Service Unavailable</html>", ")]}'\n[{\"_number\":1},", ""}) {
+        auto page = ParseChangesPage(body);
+        ASSERT_FALSE(page) << body;
+        EXPECT_EQ(page.error().code, ErrorCode::kTransient) << body;
     }
 }
 
@@ -284,7 +289,7 @@ TEST_F(GerritClientTest, BadBodiesAreInvalidAndTransportFailuresTransient) {
     http_.Answer(200, "<html><body>Gerrit is down for maintenance</body></html>");
     auto html = client.QueryChanges("owner:alice", 0);
     ASSERT_FALSE(html);
-    EXPECT_EQ(html.error().code, ErrorCode::kInvalid);
+    EXPECT_EQ(html.error().code, ErrorCode::kTransient) << "a page that is not JSON is retried";
     http_.Answer(200, ")]}'\n{\"message\":\"not a list\"}");
     auto object = client.QueryChanges("owner:alice", 0);
     ASSERT_FALSE(object);

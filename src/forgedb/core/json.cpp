@@ -24,6 +24,16 @@ Result<Json> ParseOnThisThread(std::string_view text) {
     return root;
 }
 
+Result<Json> ParseAnswer(std::string_view text, std::string_view what) {
+    auto root = ParseOnThisThread(text);
+    if (!root) {
+        return Unexpected(
+            ErrorCode::kTransient,
+            std::string(what) + ": the answer is not complete JSON (" + root.error().message + ")");
+    }
+    return root;
+}
+
 std::optional<Json> JsonGet(Json obj, std::string_view key) {
     if (!obj.is_object()) return std::nullopt;
     Json v;

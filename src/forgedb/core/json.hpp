@@ -31,6 +31,11 @@ private:
 // reuse its memory. The result is valid until the next call on the same thread.
 Result<Json> ParseOnThisThread(std::string_view text);
 
+// Parses a forge's answer as ParseOnThisThread does, but a body that is not valid JSON (cut short
+// on the way, or the error page of a proxy) is kTransient, named by `what`, so that the job that
+// asked is retried with backoff and ends dead if the fault lasts.
+Result<Json> ParseAnswer(std::string_view text, std::string_view what);
+
 // The member `key` of `obj`; nullopt when obj is not an object or has no such member.
 std::optional<Json> JsonGet(Json obj, std::string_view key);
 // obj[key1][key2]...: nullopt as soon as a step is missing or not an object.

@@ -238,7 +238,7 @@ Result<ParentIds> ResolveParent(store::Connection& conn, GithubClient& client, c
     ParentIds ids;
     if (list.parent == Parent::kUser && c.username.empty()) {  // the token's own user
         FORGEDB_ASSIGN_OR_RETURN(GithubPage me, client.Get("/user"));
-        FORGEDB_ASSIGN_OR_RETURN(Json obj, ParseOnThisThread(me.body));
+        FORGEDB_ASSIGN_OR_RETURN(Json obj, ParseAnswer(me.body, "GitHub answer"));
         FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
         FORGEDB_ASSIGN_OR_RETURN(auto p,
                                  process::github::ProcessUser(obj, ApiContext(conn, clock)));
@@ -282,7 +282,7 @@ Result<std::int64_t> SyncObject(store::Connection& conn, GithubClient& client, c
         FORGEDB_ASSIGN_OR_RETURN(repo_id, StoredOrSynced(rid, conn, client, clock, c, "repo"));
     }
     FORGEDB_ASSIGN_OR_RETURN(GithubPage page, client.Get(path));
-    FORGEDB_ASSIGN_OR_RETURN(Json obj, ParseOnThisThread(page.body));
+    FORGEDB_ASSIGN_OR_RETURN(Json obj, ParseAnswer(page.body, "GitHub answer"));
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
     auto ctx = ApiContext(conn, clock);
     Result<process::github::Processed> p = process::github::Processed{};
@@ -406,7 +406,7 @@ Status CommitPage(queue::JobContext& ctx, const ListResource& list, const PageAr
                   const GithubPage& page, std::optional<long long> total_pages, bool is_list_job,
                   const std::vector<std::string>& more_pages, const Clock& clock) {
     auto& conn = ctx.queue.connection();
-    FORGEDB_ASSIGN_OR_RETURN(Json items, ParseOnThisThread(page.body));
+    FORGEDB_ASSIGN_OR_RETURN(Json items, ParseAnswer(page.body, "GitHub answer"));
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
     // Serializes the pages of one scan as they finish, so exactly one of them ends it.
     FORGEDB_TRY(store::LockJob(conn, a.list_job));
@@ -522,7 +522,7 @@ Status RunRefresh(queue::JobContext& ctx, GithubClient& client, const Clock& clo
     long long pages = 0;
     while (!url.empty()) {
         FORGEDB_ASSIGN_OR_RETURN(GithubPage page, client.Get(url));
-        FORGEDB_ASSIGN_OR_RETURN(Json items, ParseOnThisThread(page.body));
+        FORGEDB_ASSIGN_OR_RETURN(Json items, ParseAnswer(page.body, "GitHub answer"));
         bool reached_mark = false;
         if (c.resource == "pulls" && since) {
             simdjson::dom::array arr;

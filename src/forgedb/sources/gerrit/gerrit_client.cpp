@@ -40,7 +40,7 @@ std::optional<long long> RetryAfterSeconds(const HttpResponse& response) {
 
 // The first element of a JSON array answer, as text; kNotFound when the array is empty.
 Result<std::string> FirstElement(std::string_view body, std::string_view what) {
-    FORGEDB_ASSIGN_OR_RETURN(Json root, ParseOnThisThread(StripXssiPrefix(body)));
+    FORGEDB_ASSIGN_OR_RETURN(Json root, ParseAnswer(StripXssiPrefix(body), what));
     simdjson::dom::array arr;
     if (root.get_array().get(arr)) {
         return Unexpected(ErrorCode::kInvalid, std::string(what) + ": the answer is not a list");
@@ -72,11 +72,8 @@ std::string EncodeQueryValue(std::string_view value) { return PercentEncode(valu
 
 Result<ChangesPage> ParseChangesPage(std::string_view body) {
     std::string_view json = StripXssiPrefix(body);
-    auto root = ParseOnThisThread(json);
-    if (!root) {
-        return Unexpected(ErrorCode::kInvalid,
-                          "Gerrit change list is not JSON: " + root.error().message);
-    }
+    auto root = ParseAnswer(json, "Gerrit change list");
+    if (!root) return Unexpected(std::move(root.error()));
     simdjson::dom::array arr;
     if (root->get_array().get(arr)) {
         return Unexpected(ErrorCode::kInvalid, "Gerrit change list is not a JSON array");
@@ -126,7 +123,7 @@ Result<ChangesPage> GerritClient::QueryChanges(std::string_view query, int start
     FORGEDB_ASSIGN_OR_RETURN(std::string body, Get(url));
     auto page = ParseChangesPage(body);
     if (!page) {
-        return Unexpected(ErrorCode::kInvalid,
+        return Unexpected(page.error().code,  // kTransient for what is not JSON: retried
                           "Gerrit " + instance_.name + " GET " + url + ": " + page.error().message);
     }
     return page;

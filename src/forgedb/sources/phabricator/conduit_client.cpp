@@ -101,7 +101,12 @@ Status CheckConduitResponse(const Instance& instance, std::string_view method,
                                                    Mask(Snippet(response.body), instance.token));
     }
     auto doc = ParseOnThisThread(response.body);
-    if (!doc || !doc->is_object() || !JsonGet(*doc, "error_code")) {
+    if (!doc) {
+        // Cut short on the way, or a proxy's page: retried.
+        return Unexpected(ErrorCode::kTransient, what + ": the answer is not complete JSON: " +
+                                                     Mask(Snippet(response.body), instance.token));
+    }
+    if (!doc->is_object() || !JsonGet(*doc, "error_code")) {
         return Unexpected(ErrorCode::kInvalid, what + ": not a Conduit response: " +
                                                    Mask(Snippet(response.body), instance.token));
     }
