@@ -12,6 +12,7 @@
 #include "forgedb/http/server.hpp"
 #include "forgedb/store/job_store.hpp"
 #include "forgedb/ui/pages.hpp"
+#include "support/contrib_site.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -49,26 +50,11 @@ protected:
         Add("gerrit", "change", "103", "jdoe", "2024-03-02T09:00:00Z", "ABANDONED", "Dropped");
         Add("phabricator", "task", "5", "PHID-USER-jane", "2024-03-01T12:00:00Z", "open", "A task");
         Add("gerrit", "change", "201", "bob", "2024-05-01T10:00:00Z", "MERGED", "Bob's change");
-        contrib::ContribConfig config;
-        config.gerrit_instance = "wm";
-        config.gerrit_url = "https://gerrit.example.org/r";
-        config.phabricator_instance = "wm";
-        config.phabricator_url = "https://phab.example.org";
-        config.crawl_on_view = false;
-        service_ = std::make_unique<contrib::Service>(tdb().db(), *clock_, notifier_, config);
-        api_ = std::make_unique<api::WikiContribApi>(*service_);
-        pages_ = std::make_unique<ui::Pages>(*service_, *clock_);
-        router_.AddAll(api_->Routes());
-        router_.AddAll(pages_->Routes());
-        http::ServerOptions opts;
-        opts.port = 0;
-        server_ = std::make_unique<http::Server>(router_, opts);
-        ASSERT_TRUE(server_->Start());
-        cli_ = std::make_unique<TestClient>("127.0.0.1", server_->port());
+        site_ = std::make_unique<ContribSite>(tdb(), *clock_);
+        service_ = &site_->service();
+        cli_ = &site_->client();
     }
-    void TearDown() override {
-        if (server_) server_->Stop();
-    }
+    void TearDown() override { site_.reset(); }
 
     void Exec(const std::string& sql, const std::vector<model::Value>& params = {}) {
         auto res = tdb().conn().Query(sql, params);
@@ -96,12 +82,9 @@ protected:
 
     std::unique_ptr<ManualClock> clock_;
     queue::Notifier notifier_;
-    std::unique_ptr<contrib::Service> service_;
-    std::unique_ptr<api::WikiContribApi> api_;
-    std::unique_ptr<ui::Pages> pages_;
-    http::Router router_;
-    std::unique_ptr<http::Server> server_;
-    std::unique_ptr<TestClient> cli_;
+    std::unique_ptr<ContribSite> site_;
+    contrib::Service* service_ = nullptr;
+    TestClient* cli_ = nullptr;
 };
 
 TEST_P(UiPagesTest, FormValidatesAndRedirectsToThePermalink) {
