@@ -57,9 +57,12 @@ build_seeds() {
     [[ -d $BUILD/seeds/process_github ]] || break
     # A crawled object beside its webhook event name: the same process functions read both.
     case $(basename "$f") in
+      pull.* | repo.*) ;;
+      *) continue ;;
+    esac
+    case $(basename "$f") in
       pull.*) { printf 'pull_request\n{"action":"synchronize","pull_request":'; cat "$f"; printf '}'; } ;;
       repo.*) { printf 'repository\n{"action":"edited","repository":'; cat "$f"; printf '}'; } ;;
-      *) continue ;;
     esac | seed process_github "rest.$(basename "$f" .json)"
   done
   for f in tests/data/gerrit/*/*.json; do
