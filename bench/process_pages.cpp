@@ -15,7 +15,7 @@
 
 #include "fake_github.hpp"
 #include "forgedb/core/json.hpp"
-#include "forgedb/process/github/objects.hpp"
+#include "forgedb/forges/github/objects.hpp"
 #include "forgedb/store/migrations.hpp"
 
 int main(int argc, char** argv) {

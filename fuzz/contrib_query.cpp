@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "forgedb/api/wikicontrib_api.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/contrib/unicode.hpp"
+#include "forgedb/web/api/wikicontrib_api.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

@@ -16,12 +16,12 @@
 #include <string_view>
 
 #include "forgedb/core/clock.hpp"
+#include "forgedb/forge/delivery_log.hpp"
+#include "forgedb/forge/process_delivery.hpp"
 #include "forgedb/http/http.hpp"
 #include "forgedb/queue/job_queue.hpp"
-#include "forgedb/replication/delivery_log.hpp"
 #include "forgedb/store/database.hpp"
 #include "forgedb/store/migrations.hpp"
-#include "forgedb/tasks/process_delivery.hpp"
 
 namespace forgedb::fuzz {
 

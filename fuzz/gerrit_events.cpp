@@ -3,8 +3,7 @@
 // "wikimedia" has the secret "s3cret"; "open" has none (refused, as without
 // --insecure-accept-unsigned).
 
-#include "forgedb/replication/gerrit_events.hpp"
-
+#include "forgedb/forges/gerrit/webhook.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

@@ -1,7 +1,7 @@
 // Gerrit REST answers: the XSSI guard strip and the /changes/ page reader (count and
 // "_more_changes", which drive the n/S paging of crawls).
 
-#include "forgedb/sources/gerrit/gerrit_client.hpp"
+#include "forgedb/forges/gerrit/client.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

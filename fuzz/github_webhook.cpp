@@ -3,9 +3,8 @@
 // "X-Hub-Signature-256: sign" is replaced by the body's true signature, so that inputs reach the
 // parser behind the check; any other value is checked as sent.
 
-#include "forgedb/replication/github_webhook.hpp"
-
 #include "forgedb/core/crypto.hpp"
+#include "forgedb/forges/github/webhook.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

@@ -1,6 +1,6 @@
 // GitHub's pagination Link header and the page number of each of its URLs.
 
-#include "forgedb/sources/github/link_header.hpp"
+#include "forgedb/forges/github/link_header.hpp"
 
 #include "fuzz_support.hpp"
 

@@ -3,9 +3,8 @@
 // "X-Phabricator-Webhook-Signature: sign" is replaced by the body's true signature; any other
 // value is checked as sent. Instance "wikimedia" has a hook key, "open" has none.
 
-#include "forgedb/replication/phabricator_events.hpp"
-
 #include "forgedb/core/crypto.hpp"
+#include "forgedb/forges/phabricator/webhook.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include <unordered_set>
 
-#include "forgedb/process/gerrit/changes.hpp"
+#include "forgedb/forges/gerrit/changes.hpp"
 #include "fuzz_support.hpp"
 
 namespace gerrit = forgedb::process::gerrit;

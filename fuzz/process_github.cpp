@@ -4,7 +4,7 @@
 
 #include <unordered_set>
 
-#include "forgedb/process/github/events.hpp"
+#include "forgedb/forges/github/events.hpp"
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

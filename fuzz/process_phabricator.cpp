@@ -3,7 +3,7 @@
 // ProcessRevision (an item of the wrong kind must be refused, not crash). Each input runs in a
 // transaction that is rolled back.
 
-#include "forgedb/process/phabricator/objects.hpp"
+#include "forgedb/forges/phabricator/objects.hpp"
 #include "fuzz_support.hpp"
 
 namespace phabricator = forgedb::process::phabricator;

@@ -2,13 +2,13 @@
 // surface's real routes), through http::Router::Find, which fills the {placeholders}. Handlers
 // are never run. Input: "METHOD PATH" on the first line.
 
-#include "forgedb/api/wikicontrib_api.hpp"
 #include "forgedb/app/health.hpp"
-#include "forgedb/load/load_routes.hpp"
-#include "forgedb/replication/gerrit_events.hpp"
-#include "forgedb/replication/github_webhook.hpp"
-#include "forgedb/replication/phabricator_events.hpp"
-#include "forgedb/ui/pages.hpp"
+#include "forgedb/forges/gerrit/webhook.hpp"
+#include "forgedb/forges/github/webhook.hpp"
+#include "forgedb/forges/phabricator/webhook.hpp"
+#include "forgedb/web/api/wikicontrib_api.hpp"
+#include "forgedb/web/load/load_routes.hpp"
+#include "forgedb/web/ui/pages.hpp"
 #include "fuzz_support.hpp"
 
 namespace {

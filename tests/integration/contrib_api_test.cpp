@@ -8,10 +8,10 @@
 #include <set>
 #include <string>
 
-#include "forgedb/api/wikicontrib_api.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/store/job_store.hpp"
+#include "forgedb/web/api/wikicontrib_api.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 

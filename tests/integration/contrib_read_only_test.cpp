@@ -6,10 +6,10 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "forgedb/api/wikicontrib_api.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/queue/job_queue.hpp"
+#include "forgedb/web/api/wikicontrib_api.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "forgedb/sources/phabricator/conduit_client.hpp"
+#include "forgedb/forges/phabricator/client.hpp"
 
 namespace forgedb::fake {
 namespace {

@@ -14,14 +14,13 @@
 #include <thread>
 
 #include "fake_github.hpp"
+#include "forgedb/contrib/store.hpp"
+#include "forgedb/forges/github/state.hpp"
+#include "forgedb/forges/github/tasks.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/sources/http_client.hpp"
-#include "forgedb/store/contrib_store.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/tasks/contrib_crawls.hpp"
-#include "forgedb/tasks/github_state.hpp"
-#include "forgedb/tasks/github_tasks.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 

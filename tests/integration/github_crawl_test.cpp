@@ -12,13 +12,13 @@
 #include <thread>
 
 #include "fake_github.hpp"
-#include "forgedb/load/load_routes.hpp"
+#include "forgedb/forge/process_delivery.hpp"
+#include "forgedb/forges/github/state.hpp"
+#include "forgedb/forges/github/tasks.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/sources/http_client.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/tasks/github_state.hpp"
-#include "forgedb/tasks/github_tasks.hpp"
-#include "forgedb/tasks/process_delivery.hpp"
+#include "forgedb/web/load/load_routes.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 

@@ -12,14 +12,14 @@
 
 #include "fake_github.hpp"
 #include "forgedb/core/json.hpp"
-#include "forgedb/load/load_routes.hpp"
-#include "forgedb/process/github/events.hpp"
+#include "forgedb/forge/process_delivery.hpp"
+#include "forgedb/forges/github/events.hpp"
+#include "forgedb/forges/github/state.hpp"
+#include "forgedb/forges/github/tasks.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/sources/http_client.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/tasks/github_state.hpp"
-#include "forgedb/tasks/github_tasks.hpp"
-#include "forgedb/tasks/process_delivery.hpp"
+#include "forgedb/web/load/load_routes.hpp"
 #include "support/webhook_harness.hpp"
 
 namespace forgedb::testing {

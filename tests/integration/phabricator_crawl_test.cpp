@@ -16,12 +16,12 @@
 #include <thread>
 
 #include "fake_conduit.hpp"
+#include "forgedb/forges/phabricator/client.hpp"
+#include "forgedb/forges/phabricator/tasks.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/sources/http_client.hpp"
-#include "forgedb/sources/phabricator/conduit_client.hpp"
 #include "forgedb/store/crawl_store.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/tasks/phabricator_tasks.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "forgedb/model/github.hpp"
+#include "forgedb/forges/github/model.hpp"
 #include "forgedb/store/migrations.hpp"
 #include "forgedb/store/row_writer.hpp"
 #include "support/test_support.hpp"

@@ -7,11 +7,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "forgedb/api/wikicontrib_api.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/ui/pages.hpp"
+#include "forgedb/web/api/wikicontrib_api.hpp"
+#include "forgedb/web/ui/pages.hpp"
 #include "support/contrib_site.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"

@@ -7,9 +7,9 @@
 
 #include "forgedb/app/runtime.hpp"
 #include "forgedb/core/json.hpp"
-#include "forgedb/process/github/objects.hpp"
+#include "forgedb/forge/process_delivery.hpp"
+#include "forgedb/forges/github/objects.hpp"
 #include "forgedb/store/delivery_store.hpp"
-#include "forgedb/tasks/process_delivery.hpp"
 #include "support/http_client.hpp"
 #include "support/raw_http.hpp"
 #include "support/webhook_harness.hpp"

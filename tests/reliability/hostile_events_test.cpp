@@ -15,13 +15,13 @@
 #include <vector>
 
 #include "forgedb/core/crypto.hpp"
+#include "forgedb/forge/delivery_log.hpp"
+#include "forgedb/forge/process_delivery.hpp"
+#include "forgedb/forges/gerrit/webhook.hpp"
+#include "forgedb/forges/phabricator/webhook.hpp"
 #include "forgedb/http/server.hpp"
+#include "forgedb/queue/task_registry.hpp"
 #include "forgedb/queue/worker_pool.hpp"
-#include "forgedb/replication/delivery_log.hpp"
-#include "forgedb/replication/gerrit_events.hpp"
-#include "forgedb/replication/phabricator_events.hpp"
-#include "forgedb/tasks/process_delivery.hpp"
-#include "forgedb/tasks/task_registry.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 

@@ -24,14 +24,14 @@
 #include "fake_conduit.hpp"
 #include "fake_gerrit.hpp"
 #include "fake_github.hpp"
-#include "forgedb/api/wikicontrib_api.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/base64.hpp"
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/url.hpp"
 #include "forgedb/http/server.hpp"
-#include "forgedb/load/load_routes.hpp"
-#include "forgedb/ui/pages.hpp"
+#include "forgedb/web/api/wikicontrib_api.hpp"
+#include "forgedb/web/load/load_routes.hpp"
+#include "forgedb/web/ui/pages.hpp"
 #include "support/contrib_site.hpp"
 #include "support/http_client.hpp"
 #include "support/raw_http.hpp"
@@ -677,11 +677,11 @@ TEST(ConstantTimeCompare, SecretsAreComparedWithCryptoMemcmpOnly) {
         const char* call;
     };
     for (const Use& u :
-         {Use{"load/load_routes.cpp", "ConstantTimeEquals(token, options_.api_token)"},
-          Use{"replication/github_webhook.cpp", "ConstantTimeEquals(expected,"},
-          Use{"replication/gerrit_events.cpp",
+         {Use{"web/load/load_routes.cpp", "ConstantTimeEquals(token, options_.api_token)"},
+          Use{"forges/github/webhook.cpp", "ConstantTimeEquals(expected,"},
+          Use{"forges/gerrit/webhook.cpp",
               "ConstantTimeEquals(Sha256Hex(expected), Sha256Hex(got))"},
-          Use{"replication/phabricator_events.cpp",
+          Use{"forges/phabricator/webhook.cpp",
               "ConstantTimeEquals(HmacSha256Hex(key, body)"}}) {
         const std::string text = read(u.file);
         EXPECT_NE(text.find(u.call), std::string::npos) << u.file;

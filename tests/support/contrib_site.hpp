@@ -4,12 +4,12 @@
 
 #include <memory>
 
-#include "forgedb/api/wikicontrib_api.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/queue/job_queue.hpp"
-#include "forgedb/ui/pages.hpp"
+#include "forgedb/web/api/wikicontrib_api.hpp"
+#include "forgedb/web/ui/pages.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 

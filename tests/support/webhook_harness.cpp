@@ -1,7 +1,7 @@
 #include "support/webhook_harness.hpp"
 
 #include "forgedb/core/crypto.hpp"
-#include "forgedb/tasks/process_delivery.hpp"
+#include "forgedb/forge/process_delivery.hpp"
 
 namespace forgedb::testing {
 

@@ -9,12 +9,12 @@
 #include <string>
 
 #include "forgedb/core/clock.hpp"
+#include "forgedb/forge/delivery_log.hpp"
+#include "forgedb/forges/gerrit/webhook.hpp"
+#include "forgedb/forges/github/webhook.hpp"
 #include "forgedb/http/server.hpp"
+#include "forgedb/queue/task_registry.hpp"
 #include "forgedb/queue/worker_pool.hpp"
-#include "forgedb/replication/delivery_log.hpp"
-#include "forgedb/replication/gerrit_events.hpp"
-#include "forgedb/replication/github_webhook.hpp"
-#include "forgedb/tasks/task_registry.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 

@@ -1,14 +1,13 @@
 // ConduitClient over a scripted in-memory HttpClient with a ManualClock: the form it posts, the
 // envelope checks, and the mapping of every failure to a typed error.
 
-#include "forgedb/sources/phabricator/conduit_client.hpp"
-
 #include <gtest/gtest.h>
 
 #include <deque>
 #include <mutex>
 
 #include "forgedb/core/clock.hpp"
+#include "forgedb/forges/phabricator/client.hpp"
 
 namespace forgedb::sources::phabricator {
 namespace {

@@ -6,7 +6,7 @@
 #include "forgedb/core/text.hpp"
 #include "forgedb/core/time.hpp"
 #include "forgedb/core/url.hpp"
-#include "forgedb/replication/github_webhook.hpp"
+#include "forgedb/forges/github/webhook.hpp"
 
 namespace forgedb {
 namespace {

@@ -2,8 +2,6 @@
 // basic auth on /a/ endpoints, and the mapping of statuses and transport failures to ErrorCodes,
 // over a scripted in-memory HttpClient with a ManualClock.
 
-#include "forgedb/sources/gerrit/gerrit_client.hpp"
-
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -16,6 +14,7 @@
 
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/crypto.hpp"
+#include "forgedb/forges/gerrit/client.hpp"
 #include "forgedb/sources/http_client.hpp"
 #include "support/test_support.hpp"
 

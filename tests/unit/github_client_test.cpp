@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "forgedb/core/clock.hpp"
+#include "forgedb/forges/github/link_header.hpp"
+#include "forgedb/forges/github/rest_client.hpp"
 #include "forgedb/http/server.hpp"
-#include "forgedb/sources/github/link_header.hpp"
-#include "forgedb/sources/github/rest_client.hpp"
 #include "forgedb/sources/http_client.hpp"
 
 namespace forgedb::sources {

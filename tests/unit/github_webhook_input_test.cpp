@@ -4,9 +4,9 @@
 #include <gtest/gtest.h>
 
 #include "forgedb/core/crypto.hpp"
-#include "forgedb/replication/delivery_log.hpp"
-#include "forgedb/replication/github_webhook.hpp"
-#include "forgedb/tasks/process_delivery.hpp"
+#include "forgedb/forge/delivery_log.hpp"
+#include "forgedb/forge/process_delivery.hpp"
+#include "forgedb/forges/github/webhook.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::replication {

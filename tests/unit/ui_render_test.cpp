@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "forgedb/core/time.hpp"
-#include "forgedb/ui/pages.hpp"
-#include "forgedb/ui/render.hpp"
+#include "forgedb/web/ui/pages.hpp"
+#include "forgedb/web/ui/render.hpp"
 
 namespace forgedb::ui {
 namespace {

@@ -8,12 +8,14 @@
 #include <vector>
 
 #include "forgedb/contrib/contrib.hpp"
+#include "forgedb/contrib/query_store.hpp"
+#include "forgedb/contrib/store.hpp"
 #include "forgedb/contrib/unicode.hpp"
 #include "forgedb/core/text.hpp"
-#include "forgedb/store/contrib_query_store.hpp"
-#include "forgedb/store/contrib_store.hpp"
+#include "forgedb/forges/gerrit/tasks.hpp"
+#include "forgedb/forges/github/tasks.hpp"
+#include "forgedb/forges/phabricator/tasks.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/tasks/contrib_crawls.hpp"
 
 namespace forgedb::contrib {
 namespace {

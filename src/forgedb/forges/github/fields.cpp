@@ -1,0 +1,58 @@
+#include "forgedb/forges/github/fields.hpp"
+
+#include <string>
+
+#include "forgedb/core/time.hpp"
+
+namespace forgedb::process::github {
+
+using model::Null;
+using model::Row;
+using model::Value;
+
+Result<Value> Convert(Json v, const Field& f) {
+    if (v.is_null()) return Value{Null{}};
+    switch (f.kind) {
+        case Kind::kInt: {
+            auto i = JsonInt(v);
+            if (!i) break;
+            return Value{*i};
+        }
+        case Kind::kBool: {
+            bool b;
+            if (v.get_bool().get(b)) break;
+            return Value{b};
+        }
+        case Kind::kText: {
+            auto s = JsonString(v);
+            return Value{s ? *s : JsonText(v)};
+        }
+        case Kind::kTime: {
+            if (auto s = JsonString(v)) {
+                auto t = ParseTimestamp(*s);
+                if (!t) break;
+                return Value{FormatForgeTime(*t)};
+            }
+            if (auto i = JsonInt(v)) {
+                if (auto t = FromUnixSeconds(*i)) return Value{FormatForgeTime(*t)};
+            }
+            break;  // out of range (years 0001..9999): the error below names the field
+        }
+        case Kind::kJson:
+            return Value{JsonText(v)};
+    }
+    return Unexpected(ErrorCode::kInvalid,
+                      "unexpected value for '" + std::string(f.json) + "': " + JsonText(v));
+}
+
+Status CopyFields(Json obj, std::span<const Field> fields, Row& row) {
+    for (const auto& f : fields) {
+        auto v = JsonGet(obj, f.json);
+        if (!v) continue;
+        FORGEDB_ASSIGN_OR_RETURN(Value value, Convert(*v, f));
+        row.Set(f.column, std::move(value));
+    }
+    return Ok();
+}
+
+}  // namespace forgedb::process::github
