@@ -2,12 +2,13 @@
 // surface's real routes), through http::Router::Find, which fills the {placeholders}. Handlers
 // are never run. Input: "METHOD PATH" on the first line.
 
+#include "forgedb/app/forges.hpp"
 #include "forgedb/app/health.hpp"
 #include "forgedb/forges/gerrit/webhook.hpp"
 #include "forgedb/forges/github/webhook.hpp"
 #include "forgedb/forges/phabricator/webhook.hpp"
 #include "forgedb/web/api/wikicontrib_api.hpp"
-#include "forgedb/web/load/load_routes.hpp"
+#include "forgedb/web/load/load_surface.hpp"
 #include "forgedb/web/ui/pages.hpp"
 #include "fuzz_support.hpp"
 
@@ -22,8 +23,10 @@ struct Surfaces {
     forgedb::replication::PhabricatorEvents phabricator{
         intake.log(), intake.clock(), {{"wikimedia", "key"}}, false};
     forgedb::queue::Notifier notifier;
+    forgedb::forge::Forges forges =
+        forgedb::app::MakeForges({}, intake.database().db(), intake.clock());
     forgedb::load::LoadSurface loads{
-        intake.database().db(), intake.clock(), notifier, {}, {"token"}};
+        intake.database().db(), intake.clock(), notifier, forges, {"token"}};
     forgedb::contrib::Service contributors{intake.database().db(), intake.clock(), notifier, {}};
     forgedb::api::WikiContribApi contrib_api{contributors};
     forgedb::ui::Pages pages{contributors};

@@ -12,6 +12,7 @@
 #include "forgedb/http/server.hpp"
 #include "forgedb/store/job_store.hpp"
 #include "forgedb/web/api/wikicontrib_api.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -55,7 +56,9 @@ protected:
     void Serve(const contrib::ContribConfig& config) {
         if (server_) server_->Stop();
         server_.reset();
-        service_ = std::make_unique<contrib::Service>(tdb().db(), clock_, notifier_, config);
+        forges_ = ContribForges(config);
+        service_ = std::make_unique<contrib::Service>(tdb().db(), clock_, notifier_, config,
+                                                      forges_.get());
         api_ = std::make_unique<api::WikiContribApi>(*service_);
         router_ = http::Router();
         router_.AddAll(api_->Routes());
@@ -172,6 +175,7 @@ protected:
 
     ManualClock clock_{At("2024-06-15T12:00:00Z")};
     queue::Notifier notifier_;
+    std::unique_ptr<forge::Forges> forges_;
     std::unique_ptr<contrib::Service> service_;
     std::unique_ptr<api::WikiContribApi> api_;
     http::Router router_;

@@ -10,6 +10,7 @@
 #include "forgedb/core/clock.hpp"
 #include "forgedb/queue/job_queue.hpp"
 #include "forgedb/web/api/wikicontrib_api.hpp"
+#include "support/forges.hpp"
 #include "support/test_support.hpp"
 
 namespace forgedb::testing {
@@ -26,7 +27,9 @@ protected:
         config.gerrit_instance = "wm";
         config.phabricator_instance = "wm";
         config.crawl_on_view = false;
-        service_ = std::make_unique<contrib::Service>(tdb().db(), clock_, notifier_, config);
+        forges_ = ContribForges(config);
+        service_ = std::make_unique<contrib::Service>(tdb().db(), clock_, notifier_, config,
+                                                      forges_.get());
     }
     http::Response Call(http::Router& router, const std::string& method, const std::string& path,
                         const std::string& body = "") {
@@ -40,6 +43,7 @@ protected:
 
     SystemClock clock_;
     queue::Notifier notifier_;
+    std::unique_ptr<forge::Forges> forges_;
     std::unique_ptr<contrib::Service> service_;
 };
 

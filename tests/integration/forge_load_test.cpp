@@ -10,6 +10,8 @@
 
 #include "fake_conduit.hpp"
 #include "fake_gerrit.hpp"
+#include "forgedb/app/forges.hpp"
+#include "forgedb/forge/load_router.hpp"
 #include "forgedb/forge/process_delivery.hpp"
 #include "forgedb/forges/gerrit/tasks.hpp"
 #include "forgedb/forges/phabricator/tasks.hpp"
@@ -17,8 +19,8 @@
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/sources/http_client.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/web/load/forge_routes.hpp"
-#include "forgedb/web/load/load_routes.hpp"
+#include "forgedb/web/load/load_surface.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -35,25 +37,20 @@ protected:
         if (!tdb_) return;
         ASSERT_TRUE(gerrit_fake_.Start());
         ASSERT_TRUE(conduit_fake_.Start());
-        http_ = sources::MakeCurlHttpClient();
-        gerrit_ = std::make_unique<sources::gerrit::GerritClient>(
-            *http_, clock_, sources::gerrit::Instance{"wm", gerrit_fake_.base_url(), "", ""});
-        conduit_ = std::make_unique<sources::phabricator::ConduitClient>(
-            *http_, clock_,
-            sources::phabricator::Instance{"wm", conduit_fake_.base_url(), "api-token"});
-        tasks::RegisterDeliveryTasks(registry_);
-        tasks::RegisterGerritTasks(registry_, {{"wm", gerrit_.get()}});
-        tasks::RegisterPhabricatorTasks(registry_, {{"wm", conduit_.get()}});
+        // The forges as serve builds them, with one Gerrit and one Phabricator instance "wm".
+        app::ForgeSettings settings;
+        settings.forges.gerrit.push_back({"wm", gerrit_fake_.base_url(), "", "", ""});
+        settings.forges.phabricator.push_back({"wm", conduit_fake_.base_url(), "api-token", ""});
+        forges_ = app::MakeForges(settings, tdb().db(), clock_);
+        forges_.RegisterTasks(registry_);
         queue::WorkerOptions wopts;
         wopts.threads = 0;
         wopts.retry = queue::RetryPolicy{10ms, 100ms};
         workers_ = std::make_unique<queue::WorkerPool>(
             tdb().db(), clock_, notifier_,
             [this](queue::JobContext& c) { return registry_.Run(c); }, wopts);
-        surface_ = std::make_unique<load::LoadSurface>(
-            tdb().db(), clock_, notifier_,
-            load::ForgeClients{nullptr, {{"wm", gerrit_.get()}}, {{"wm", conduit_.get()}}},
-            load::LoadOptions{"s3cret"});
+        surface_ = std::make_unique<load::LoadSurface>(tdb().db(), clock_, notifier_, forges_,
+                                                       load::LoadOptions{"s3cret"});
         router_.AddAll(surface_->Routes());
         http::ServerOptions sopts;
         sopts.port = 0;
@@ -63,9 +60,7 @@ protected:
     }
     void TearDown() override {
         if (server_) server_->Stop();
-        gerrit_.reset();
-        conduit_.reset();
-        http_.reset();
+        forges_ = forge::Forges();  // closes the clients' kept-alive connections first
         gerrit_fake_.Stop();
         conduit_fake_.Stop();
     }
@@ -99,9 +94,7 @@ protected:
     queue::Notifier notifier_;
     fake::FakeGerrit gerrit_fake_;
     fake::FakeConduit conduit_fake_;
-    std::unique_ptr<sources::HttpClient> http_;
-    std::unique_ptr<sources::gerrit::GerritClient> gerrit_;
-    std::unique_ptr<sources::phabricator::ConduitClient> conduit_;
+    forge::Forges forges_;
     tasks::TaskRegistry registry_;
     std::unique_ptr<queue::WorkerPool> workers_;
     std::unique_ptr<load::LoadSurface> surface_;
@@ -171,20 +164,22 @@ TEST_P(ForgeLoadTest, PhabricatorRoutesQueueCrawlsAndLoadUsersInline) {
 }
 
 TEST(ForgeLoadPaths, CliFormIsSplitAndDecoded) {
-    auto split = load::SplitLoadPath("gerrit/wm/changes?q=owner%3Aalice+status%3Amerged");
+    auto split = forge::SplitLoadPath("gerrit/wm/changes?q=owner%3Aalice+status%3Amerged");
     ASSERT_TRUE(split);
     EXPECT_EQ(split->first, "/load/gerrit/wm/changes");
     ASSERT_EQ(split->second.count("q"), 1u);
     EXPECT_EQ(split->second.find("q")->second, "owner:alice status:merged");
-    EXPECT_EQ(load::SplitLoadPath("/load/repos/o/r")->first, "/load/repos/o/r");
-    EXPECT_EQ(load::SplitLoadPath("repos/o/r?x=%zz").error().code, ErrorCode::kInvalid);
-    load::ForgeClients none;
-    auto plan = load::PlanForPath("/load/repos/o/r/pulls", {}, none);
-    ASSERT_TRUE(plan);
-    EXPECT_FALSE(plan->single);
-    EXPECT_EQ(load::PlanForPath("/load/gerrit/wm/changes", {{"q", "owner:a"}}, none).error().code,
+    EXPECT_EQ(forge::SplitLoadPath("/load/repos/o/r")->first, "/load/repos/o/r");
+    EXPECT_EQ(forge::SplitLoadPath("repos/o/r?x=%zz").error().code, ErrorCode::kInvalid);
+    // Forges without instances: Gerrit's routes exist, but name no known instance.
+    forge::LoadRouter router(OfflineForges());
+    auto match = router.Plan("/load/repos/o/r/pulls", {});
+    ASSERT_TRUE(match);
+    EXPECT_EQ(match->forge->name(), "github");
+    EXPECT_FALSE(match->plan.single);
+    EXPECT_EQ(router.Plan("/load/gerrit/wm/changes", {{"q", "owner:a"}}).error().code,
               ErrorCode::kNotFound);
-    EXPECT_EQ(load::PlanForPath("/load/nothing", {}, none).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(router.Plan("/load/nothing", {}).error().code, ErrorCode::kNotFound);
 }
 
 FORGEDB_INSTANTIATE_BACKENDS(ForgeLoadTest);

@@ -28,6 +28,7 @@
 #include "forgedb/store/crawl_store.hpp"
 #include "forgedb/store/delivery_store.hpp"
 #include "forgedb/store/job_store.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -66,7 +67,7 @@ protected:
         ASSERT_TRUE(fake_.Start());
         http_ = sources::MakeCurlHttpClient();
         client_ = MakeClient("", "");
-        tasks::RegisterDeliveryTasks(registry_);
+        tasks::RegisterDeliveryTasks(registry_, testing::OfflineForges());
         tasks::RegisterGerritTasks(registry_, {{kInstance, client_.get()}});
         queue::WorkerOptions wopts;
         wopts.threads = 0;
@@ -587,7 +588,7 @@ protected:
             fake_.SetPassword("crawler", "pw");
             auth_client_ = MakeClient("crawler", "pw");
             registry_ = tasks::TaskRegistry();
-            tasks::RegisterDeliveryTasks(registry_);
+            tasks::RegisterDeliveryTasks(registry_, testing::OfflineForges());
             tasks::RegisterGerritTasks(registry_, {{kInstance, auth_client_.get()}});
         }
         ASSERT_EQ(RunUntilDone(Enqueue(Changes("owner:alice"))), "succeeded");

@@ -12,13 +12,17 @@
 #include <thread>
 
 #include "fake_github.hpp"
+#include "forgedb/forge/load_params.hpp"
 #include "forgedb/forge/process_delivery.hpp"
+#include "forgedb/forges/github/forge.hpp"
+#include "forgedb/forges/github/load_routes.hpp"
 #include "forgedb/forges/github/state.hpp"
 #include "forgedb/forges/github/tasks.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/sources/http_client.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/web/load/load_routes.hpp"
+#include "forgedb/web/load/load_surface.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -44,7 +48,7 @@ protected:
         options.tokens = {kToken};
         client_ = std::make_unique<sources::github::GithubClient>(*http_, clock_, *book_, *etags_,
                                                                   options);
-        tasks::RegisterDeliveryTasks(registry_);
+        tasks::RegisterDeliveryTasks(registry_, testing::OfflineForges());
         tasks::RegisterGithubTasks(registry_, *client_);
         queue::WorkerOptions wopts;
         wopts.threads = 0;
@@ -259,8 +263,13 @@ TEST_P(CrawlTest, TokenUsersRepositoriesCarryPermissions) {
 
 TEST_P(CrawlTest, LoadEndpointsQueueAndReport) {
     fake_.Generate("octo", "big", {});
-    load::LoadSurface surface(tdb().db(), clock_, notifier_, {client_.get(), {}, {}}, {"s3cret"},
-                              book_.get());
+    sources::github::GithubClientOptions options;
+    options.base_url = fake_.base_url();
+    options.tokens = {kToken};
+    forge::Forges forges;
+    forges.Add(std::make_unique<github::GithubForge>(github::GithubForgeOptions{}, tdb().db(),
+                                                     clock_, options));
+    load::LoadSurface surface(tdb().db(), clock_, notifier_, forges, {"s3cret"});
     http::Router router;
     router.AddAll(surface.Routes());
     http::ServerOptions sopts;
@@ -369,25 +378,25 @@ TEST_P(CrawlTest, WorkerKilledMidCrawlIsResumedByAnother) {
 
 TEST(LoadPaths, ParseLikeTheEndpoints) {
     std::multimap<std::string, std::string> none;
-    auto c = load::CrawlForPath("/load/repos/o/r/pulls/12/files", none);
+    auto c = github::CrawlForPath("/load/repos/o/r/pulls/12/files", none);
     ASSERT_TRUE(c);
     EXPECT_EQ(c->resource, "pull_files");
     EXPECT_EQ(c->number, 12);
-    EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/labels/good%20first", none)->name,
+    EXPECT_EQ(github::CrawlForPath("/load/repos/o/r/labels/good%20first", none)->name,
               "good%20first");
-    EXPECT_EQ(load::CrawlForPath("/load/user/repos", none)->resource, "my_repos");
+    EXPECT_EQ(github::CrawlForPath("/load/user/repos", none)->resource, "my_repos");
     std::multimap<std::string, std::string> refresh{{"refresh", "true"}};
-    EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/issues", refresh)->kind,
+    EXPECT_EQ(github::CrawlForPath("/load/repos/o/r/issues", refresh)->kind,
               tasks::kGithubRefreshJob);
-    EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/labels", refresh).error().code,
+    EXPECT_EQ(github::CrawlForPath("/load/repos/o/r/labels", refresh).error().code,
               ErrorCode::kInvalid);
-    EXPECT_EQ(load::CrawlForPath("/load/user/alice/repos", none)->username, "alice");
-    EXPECT_EQ(load::CrawlForPath("/load/nothing/here", none).error().code, ErrorCode::kNotFound);
-    EXPECT_EQ(load::CrawlForPath("/load/repos/o/r/pulls/x", none).error().code,
+    EXPECT_EQ(github::CrawlForPath("/load/user/alice/repos", none)->username, "alice");
+    EXPECT_EQ(github::CrawlForPath("/load/nothing/here", none).error().code, ErrorCode::kNotFound);
+    EXPECT_EQ(github::CrawlForPath("/load/repos/o/r/pulls/x", none).error().code,
               ErrorCode::kInvalid);
-    EXPECT_FALSE(load::ParseFlag("inline", std::string_view("yes"), false));
-    EXPECT_TRUE(*load::ParseFlag("inline", std::string_view("1"), false));
-    EXPECT_FALSE(*load::ParseFlag("inline", std::nullopt, false));
+    EXPECT_FALSE(forge::ParseFlag("inline", std::string_view("yes"), false));
+    EXPECT_TRUE(*forge::ParseFlag("inline", std::string_view("1"), false));
+    EXPECT_FALSE(*forge::ParseFlag("inline", std::nullopt, false));
 }
 
 }  // namespace

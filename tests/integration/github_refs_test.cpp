@@ -14,12 +14,12 @@
 #include "forgedb/core/json.hpp"
 #include "forgedb/forge/process_delivery.hpp"
 #include "forgedb/forges/github/events.hpp"
+#include "forgedb/forges/github/load_routes.hpp"
 #include "forgedb/forges/github/state.hpp"
 #include "forgedb/forges/github/tasks.hpp"
 #include "forgedb/queue/worker_pool.hpp"
 #include "forgedb/sources/http_client.hpp"
 #include "forgedb/store/job_store.hpp"
-#include "forgedb/web/load/load_routes.hpp"
 #include "support/webhook_harness.hpp"
 
 namespace forgedb::testing {
@@ -470,7 +470,7 @@ TEST_P(RefsCrawlTest, ACrawlDoesNotReviveARefDeletedAfterItsFetch) {
 TEST(RefsLoadPaths, ParseLikeTheEndpoints) {
     std::multimap<std::string, std::string> none;
     for (const char* list : {"releases", "branches", "tags"}) {
-        auto c = load::CrawlForPath(std::string("/load/repos/o/r/") + list, none);
+        auto c = github::CrawlForPath(std::string("/load/repos/o/r/") + list, none);
         ASSERT_TRUE(c) << list;
         EXPECT_EQ(c->kind, tasks::kGithubListJob);
         EXPECT_EQ(c->resource, list);

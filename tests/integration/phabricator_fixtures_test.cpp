@@ -18,6 +18,7 @@
 #include "forgedb/http/server.hpp"
 #include "forgedb/queue/task_registry.hpp"
 #include "forgedb/queue/worker_pool.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -301,7 +302,7 @@ protected:
             *http_, clock_,
             sources::phabricator::Instance{"wikimedia", conduit_.base_url(), kConduitToken});
         tasks::RegisterPhabricatorTasks(registry_, {{"wikimedia", client_.get()}});
-        tasks::RegisterDeliveryTasks(registry_);
+        tasks::RegisterDeliveryTasks(registry_, testing::OfflineForges());
         queue::WorkerOptions wopts;
         wopts.threads = 0;
         workers_ = std::make_unique<queue::WorkerPool>(

@@ -13,6 +13,7 @@
 #include "forgedb/web/api/wikicontrib_api.hpp"
 #include "forgedb/web/ui/pages.hpp"
 #include "support/contrib_site.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -194,7 +195,8 @@ TEST_P(UiPagesTest, ResultPageShowsTheHeatmapAndStoresTheFilter) {
 TEST_P(UiPagesTest, ProgressNamesEachForgeUntilTheCrawlsAreDone) {
     contrib::ContribConfig config = service_->config();
     config.crawl_on_view = true;
-    contrib::Service crawling(tdb().db(), *clock_, notifier_, config);
+    auto forges = ContribForges(config);
+    contrib::Service crawling(tdb().db(), *clock_, notifier_, config, forges.get());
     ui::Pages pages(crawling, *clock_);
     http::Router router;
     router.AddAll(pages.Routes());

@@ -22,6 +22,7 @@
 #include "forgedb/http/server.hpp"
 #include "forgedb/queue/task_registry.hpp"
 #include "forgedb/queue/worker_pool.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -117,7 +118,7 @@ protected:
         BackendTest::SetUp();
         if (!tdb_) return;
         // Only the deliveries task: the refreshes the events queue are looked at, not run.
-        tasks::RegisterDeliveryTasks(registry_);
+        tasks::RegisterDeliveryTasks(registry_, testing::OfflineForges());
         queue::WorkerOptions wopts;
         wopts.threads = 0;
         workers_ = std::make_unique<queue::WorkerPool>(

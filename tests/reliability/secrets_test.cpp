@@ -30,9 +30,10 @@
 #include "forgedb/core/url.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/web/api/wikicontrib_api.hpp"
-#include "forgedb/web/load/load_routes.hpp"
+#include "forgedb/web/load/load_surface.hpp"
 #include "forgedb/web/ui/pages.hpp"
 #include "support/contrib_site.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/raw_http.hpp"
 #include "support/test_support.hpp"
@@ -370,7 +371,7 @@ TEST_P(ServeSecretsTest, NoSecretReachesTheLogTheAnswersOrTheTables) {
 std::vector<std::pair<std::string, std::string>> LoadRoutes(TestDatabase& tdb) {
     SystemClock clock;
     queue::Notifier notifier;
-    load::LoadSurface surface(tdb.db(), clock, notifier, {}, {"unused"});
+    load::LoadSurface surface(tdb.db(), clock, notifier, OfflineForges(), {"unused"});
     const std::map<std::string, std::string> values = {
         {"owner", "octo"},     {"repo", "hello"},  {"number", "1"}, {"name", "bug"},
         {"username", "alice"}, {"instance", "wm"}, {"id", "1"}};
@@ -439,7 +440,7 @@ TEST_P(ServeSecretsTest, EveryLoadAndTaskRouteRefusesAMissingOrWrongToken) {
 TEST_P(ServeSecretsTest, WithoutAConfiguredTokenEveryLoadIsRefused) {
     SystemClock clock;
     queue::Notifier notifier;
-    load::LoadSurface surface(tdb().db(), clock, notifier, {}, {""});
+    load::LoadSurface surface(tdb().db(), clock, notifier, OfflineForges(), {""});
     for (const auto& route : surface.Routes()) {
         for (const char* auth : {"", "Bearer", "Bearer ", "Bearer  "}) {
             http::Request req;
@@ -677,12 +678,11 @@ TEST(ConstantTimeCompare, SecretsAreComparedWithCryptoMemcmpOnly) {
         const char* call;
     };
     for (const Use& u :
-         {Use{"web/load/load_routes.cpp", "ConstantTimeEquals(token, options_.api_token)"},
+         {Use{"web/load/load_surface.cpp", "ConstantTimeEquals(token, options_.api_token)"},
           Use{"forges/github/webhook.cpp", "ConstantTimeEquals(expected,"},
           Use{"forges/gerrit/webhook.cpp",
               "ConstantTimeEquals(Sha256Hex(expected), Sha256Hex(got))"},
-          Use{"forges/phabricator/webhook.cpp",
-              "ConstantTimeEquals(HmacSha256Hex(key, body)"}}) {
+          Use{"forges/phabricator/webhook.cpp", "ConstantTimeEquals(HmacSha256Hex(key, body)"}}) {
         const std::string text = read(u.file);
         EXPECT_NE(text.find(u.call), std::string::npos) << u.file;
         EXPECT_EQ(text.find("api_token =="), std::string::npos) << u.file;

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "support/forges.hpp"
+
 namespace forgedb::testing {
 
 contrib::ContribConfig TestContribConfig() {
@@ -15,7 +17,9 @@ contrib::ContribConfig TestContribConfig() {
 }
 
 ContribSite::ContribSite(TestDatabase& tdb, const Clock& clock) {
-    service_ = std::make_unique<contrib::Service>(tdb.db(), clock, notifier_, TestContribConfig());
+    forges_ = ContribForges(TestContribConfig());
+    service_ = std::make_unique<contrib::Service>(tdb.db(), clock, notifier_, TestContribConfig(),
+                                                  forges_.get());
     api_ = std::make_unique<api::WikiContribApi>(*service_);
     pages_ = std::make_unique<ui::Pages>(*service_, clock);
     router_.AddAll(api_->Routes());

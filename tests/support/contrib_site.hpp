@@ -6,6 +6,7 @@
 
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/clock.hpp"
+#include "forgedb/forge/forge.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/queue/job_queue.hpp"
 #include "forgedb/web/api/wikicontrib_api.hpp"
@@ -30,6 +31,7 @@ public:
 
 private:
     queue::Notifier notifier_;
+    std::unique_ptr<forge::Forges> forges_;
     std::unique_ptr<contrib::Service> service_;
     std::unique_ptr<api::WikiContribApi> api_;
     std::unique_ptr<ui::Pages> pages_;

@@ -2,12 +2,13 @@
 
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/forge/process_delivery.hpp"
+#include "support/forges.hpp"
 
 namespace forgedb::testing {
 
 WebhookHarness::WebhookHarness(TestDatabase& tdb, std::string secret)
     : tdb_(tdb), secret_(std::move(secret)) {
-    tasks::RegisterDeliveryTasks(registry_);
+    tasks::RegisterDeliveryTasks(registry_, testing::OfflineForges());
     queue::WorkerOptions wopts;
     wopts.threads = 0;
     workers_ = std::make_unique<queue::WorkerPool>(

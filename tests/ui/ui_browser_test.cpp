@@ -31,6 +31,7 @@
 #include "forgedb/web/api/wikicontrib_api.hpp"
 #include "forgedb/web/ui/pages.hpp"
 #include "forgedb/web/ui/render.hpp"
+#include "support/forges.hpp"
 #include "support/http_client.hpp"
 #include "support/test_support.hpp"
 
@@ -103,7 +104,9 @@ protected:
         config.gerrit_url = gerrit_fake_.base_url();
         config.phabricator_instance = "wm";
         config.phabricator_url = conduit_fake_.base_url();
-        service_ = std::make_unique<contrib::Service>(tdb_->db(), clock_, notifier_, config);
+        forges_ = ContribForges(config);
+        service_ = std::make_unique<contrib::Service>(tdb_->db(), clock_, notifier_, config,
+                                                      forges_.get());
         api_ = std::make_unique<api::WikiContribApi>(*service_);
         pages_ = std::make_unique<ui::Pages>(*service_, clock_);
         router_.AddAll(api_->Routes());
@@ -191,6 +194,7 @@ protected:
     std::unique_ptr<sources::phabricator::ConduitClient> conduit_;
     tasks::TaskRegistry registry_;
     std::unique_ptr<queue::WorkerPool> workers_;
+    std::unique_ptr<forge::Forges> forges_;
     std::unique_ptr<contrib::Service> service_;
     std::unique_ptr<api::WikiContribApi> api_;
     std::unique_ptr<ui::Pages> pages_;

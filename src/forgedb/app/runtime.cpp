@@ -9,31 +9,21 @@
 #include <map>
 #include <thread>
 
+#include "forgedb/app/forges.hpp"
 #include "forgedb/app/health.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/clock.hpp"
 #include "forgedb/forge/delivery_log.hpp"
+#include "forgedb/forge/load_router.hpp"
 #include "forgedb/forge/process_delivery.hpp"
-#include "forgedb/forges/gerrit/client.hpp"
-#include "forgedb/forges/gerrit/tasks.hpp"
-#include "forgedb/forges/gerrit/webhook.hpp"
-#include "forgedb/forges/github/rest_client.hpp"
-#include "forgedb/forges/github/state.hpp"
-#include "forgedb/forges/github/tasks.hpp"
-#include "forgedb/forges/github/webhook.hpp"
-#include "forgedb/forges/phabricator/client.hpp"
-#include "forgedb/forges/phabricator/tasks.hpp"
-#include "forgedb/forges/phabricator/webhook.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/queue/task_registry.hpp"
 #include "forgedb/queue/worker_pool.hpp"
-#include "forgedb/sources/http_client.hpp"
 #include "forgedb/store/delivery_store.hpp"
 #include "forgedb/store/job_store.hpp"
 #include "forgedb/store/migrations.hpp"
 #include "forgedb/web/api/wikicontrib_api.hpp"
-#include "forgedb/web/load/forge_routes.hpp"
-#include "forgedb/web/load/load_routes.hpp"
+#include "forgedb/web/load/load_surface.hpp"
 #include "forgedb/web/ui/pages.hpp"
 
 namespace forgedb::app {
@@ -89,67 +79,11 @@ std::optional<Opened> OpenAndMigrate(const std::string& url, int& exit_code) {
     return Opened{std::move(db).value(), std::move(conn).value()};
 }
 
-// The GitHub client with its shared state in the database. Owns what it builds.
-struct GithubAccess {
-    GithubAccess(store::Database& db, const Clock& clock, const GithubConfig& config)
-        : http(sources::MakeCurlHttpClient()), book(db, clock), etags(db, clock) {
-        sources::github::GithubClientOptions options;
-        options.base_url = config.api_url;
-        options.tokens = config.tokens;
-        options.max_concurrency = config.max_concurrency;
-        client =
-            std::make_unique<sources::github::GithubClient>(*http, clock, book, etags, options);
-    }
-    std::unique_ptr<sources::HttpClient> http;
-    tasks::DbRateLimitBook book;
-    tasks::DbEtagCache etags;
-    std::unique_ptr<sources::github::GithubClient> client;
-};
-
-// Clients of the configured Gerrit and Phabricator instances. Owns what it builds.
-struct WikimediaAccess {
-    WikimediaAccess(const Clock& clock, const ForgesConfig& config)
-        : http(sources::MakeCurlHttpClient()) {
-        for (const auto& g : config.gerrit) {
-            gerrit.push_back(std::make_unique<sources::gerrit::GerritClient>(
-                *http, clock, sources::gerrit::Instance{g.name, g.url, g.username, g.password}));
-            spdlog::info("Gerrit instance {} at {}{}", g.name, g.url,
-                         g.username.empty() ? " (anonymous)" : " as " + g.username);
-        }
-        for (const auto& p : config.phabricator) {
-            phabricator.push_back(std::make_unique<sources::phabricator::ConduitClient>(
-                *http, clock, sources::phabricator::Instance{p.name, p.url, p.token}));
-            spdlog::info("Phabricator instance {} at {}{}", p.name, p.url,
-                         p.token.empty() ? " (no Conduit token)" : "");
-        }
-    }
-    std::map<std::string, sources::gerrit::GerritClient*> GerritClients() const {
-        std::map<std::string, sources::gerrit::GerritClient*> out;
-        for (const auto& c : gerrit) out[c->instance().name] = c.get();
-        return out;
-    }
-    std::map<std::string, sources::phabricator::ConduitClient*> PhabricatorClients() const {
-        std::map<std::string, sources::phabricator::ConduitClient*> out;
-        for (const auto& c : phabricator) out[c->instance().name] = c.get();
-        return out;
-    }
-    std::unique_ptr<sources::HttpClient> http;
-    std::vector<std::unique_ptr<sources::gerrit::GerritClient>> gerrit;
-    std::vector<std::unique_ptr<sources::phabricator::ConduitClient>> phabricator;
-};
-
-void BuildRegistry(tasks::TaskRegistry& registry, GithubAccess* github,
-                   WikimediaAccess* wikimedia) {
-    tasks::RegisterDeliveryTasks(registry);
-    if (github != nullptr) tasks::RegisterGithubTasks(registry, *github->client);
-    if (wikimedia != nullptr) {
-        tasks::RegisterGerritTasks(registry, wikimedia->GerritClients());
-        tasks::RegisterPhabricatorTasks(registry, wikimedia->PhabricatorClients());
-    }
-}
-
-load::ForgeClients Clients(GithubAccess& github, WikimediaAccess& wikimedia) {
-    return {github.client.get(), wikimedia.GerritClients(), wikimedia.PhabricatorClients()};
+ForgeSettings Settings(const GithubConfig& github, const ForgesConfig& forges) {
+    ForgeSettings s;
+    s.github = github;
+    s.forges = forges;
+    return s;
 }
 
 }  // namespace
@@ -166,10 +100,11 @@ int RunServe(const ServeConfig& config) {
     }
     SystemClock clock;
     queue::Notifier notifier;
-    GithubAccess github_access(*opened->db, clock, config.github);
-    WikimediaAccess wikimedia(clock, config.forges);
+    ForgeSettings settings{config.github, config.github_webhook_secret, config.forges,
+                           config.insecure_accept_unsigned, config.contrib};
+    forge::Forges forges = MakeForges(settings, *opened->db, clock);
     tasks::TaskRegistry registry;
-    BuildRegistry(registry, &github_access, &wikimedia);
+    forges.RegisterTasks(registry);
     queue::WorkerOptions wopts;
     wopts.threads = config.workers;
     wopts.lease = std::chrono::seconds(config.github.lease_seconds);
@@ -181,39 +116,27 @@ int RunServe(const ServeConfig& config) {
         spdlog::error("{}", st.error().ToString());
         return kExitRuntime;
     }
-    replication::GithubWebhook github(log, clock, {config.github_webhook_secret});
     if (config.api_token.empty()) {
         spdlog::warn("no --api-token: the /load endpoints will refuse every request");
     }
-    std::map<std::string, std::string> gerrit_secrets;
-    for (const auto& g : config.forges.gerrit) gerrit_secrets[g.name] = g.webhook_secret;
-    for (const auto& [name, secret] : gerrit_secrets) {
-        if (secret.empty() && config.insecure_accept_unsigned) {
+    for (const auto& g : config.forges.gerrit) {
+        if (g.webhook_secret.empty() && config.insecure_accept_unsigned) {
             spdlog::warn(
                 "accepting Gerrit events for '{}' WITHOUT a secret (--insecure-accept-unsigned): "
                 "anyone who can reach this server can make forgedb call that Gerrit",
-                name);
-        } else if (secret.empty()) {
-            spdlog::info("Gerrit events for '{}' are refused: no --gerrit-webhook-secret", name);
+                g.name);
+        } else if (g.webhook_secret.empty()) {
+            spdlog::info("Gerrit events for '{}' are refused: no --gerrit-webhook-secret", g.name);
         }
     }
-    replication::GerritEvents gerrit_events(log, clock, gerrit_secrets,
-                                            config.insecure_accept_unsigned);
-    std::map<std::string, std::string> hook_keys;
-    for (const auto& p : config.forges.phabricator) hook_keys[p.name] = p.hook_key;
-    replication::PhabricatorEvents phabricator_events(log, clock, hook_keys,
-                                                      config.insecure_accept_unsigned);
-    load::LoadSurface loads(*opened->db, clock, notifier, Clients(github_access, wikimedia),
-                            {config.api_token}, &github_access.book);
+    load::LoadSurface loads(*opened->db, clock, notifier, forges, {config.api_token});
     http::Router router;
-    router.AddAll(github.Routes());
-    router.AddAll(gerrit_events.Routes());
-    router.AddAll(phabricator_events.Routes());
+    router.AddAll(forges.WebhookRoutes(log, clock));
     router.AddAll(loads.Routes());
     router.AddAll(HealthRoutes(*opened->db));
     // The contributor view: the WikiContrib-compatible API, then the pages, whose /{hash}/ route
     // comes last so that it never shadows another surface's path.
-    contrib::Service contributors(*opened->db, clock, notifier, config.contrib);
+    contrib::Service contributors(*opened->db, clock, notifier, config.contrib, &forges);
     api::WikiContribApi contrib_api(contributors,
                                     {.query_changes = !config.contrib_read_only_queries});
     ui::Pages pages(contributors);
@@ -243,10 +166,9 @@ int RunWork(const std::string& database, int workers_count, const GithubConfig& 
     if (!opened) return code;
     SystemClock clock;
     queue::Notifier notifier;
-    GithubAccess github_access(*opened->db, clock, github);
-    WikimediaAccess wikimedia(clock, forges);
+    forge::Forges all = MakeForges(Settings(github, forges), *opened->db, clock);
     tasks::TaskRegistry registry;
-    BuildRegistry(registry, &github_access, &wikimedia);
+    all.RegisterTasks(registry);
     queue::WorkerOptions wopts;
     wopts.threads = workers_count;
     wopts.lease = std::chrono::seconds(github.lease_seconds);
@@ -273,10 +195,12 @@ int RunReplay(const std::string& database, const ReplayOptions& options) {
     if (!opened) return code;
     auto& conn = *opened->conn;
     SystemClock clock;
+    // Only the deliveries job is registered: GitHub follow-ups are not re-run; a Gerrit or
+    // Phabricator delivery queues its refresh job again, for a serve or work process configured
+    // for that forge.
+    forge::Forges forges = MakeForges({}, *opened->db, clock);
     tasks::TaskRegistry registry;
-    // No forge clients: GitHub follow-ups are not re-run; a Gerrit or Phabricator delivery queues
-    // its refresh job again, for a serve or work process configured for that forge.
-    BuildRegistry(registry, nullptr, nullptr);
+    tasks::RegisterDeliveryTasks(registry, forges);
     store::DeliveryFilter filter;
     filter.since = options.since;
     filter.event = options.event;
@@ -293,7 +217,8 @@ int RunReplay(const std::string& database, const ReplayOptions& options) {
         Error payload_error;
         {
             FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-            auto status = tasks::ProcessLoggedDelivery(queue, registry, d.forge, d.delivery_id);
+            auto status =
+                tasks::ProcessLoggedDelivery(queue, registry, forges, d.forge, d.delivery_id);
             if (status) {
                 FORGEDB_TRY(tx.Commit());
                 return status;
@@ -330,7 +255,7 @@ int RunLoad(const std::string& database, const std::string& path, bool children,
     int code = 0;
     auto opened = OpenAndMigrate(database, code);
     if (!opened) return code;
-    auto split = load::SplitLoadPath(path);
+    auto split = forge::SplitLoadPath(path);
     if (!split) {
         std::fprintf(stderr, "forgedb: %s\n", split.error().message.c_str());
         return kExitConfig;
@@ -343,13 +268,15 @@ int RunLoad(const std::string& database, const std::string& path, bool children,
         query.emplace("refresh", refresh ? "true" : "false");
     }
     SystemClock clock;
-    GithubAccess github_access(*opened->db, clock, github);
-    WikimediaAccess wikimedia(clock, forges);
-    auto plan = load::PlanForPath(load_path, query, Clients(github_access, wikimedia));
-    if (!plan) {
-        std::fprintf(stderr, "forgedb: %s\n", plan.error().message.c_str());
+    forge::Forges all = MakeForges(Settings(github, forges), *opened->db, clock);
+    forge::LoadRouter router(all);
+    query.erase("inline");
+    auto match = router.Plan(load_path, query);
+    if (!match) {
+        std::fprintf(stderr, "forgedb: %s\n", match.error().message.c_str());
         return kExitConfig;
     }
+    const forge::LoadPlan* plan = &match->plan;
     queue::JobQueue queue(*opened->conn, clock);
     auto inserted = queue.Enqueue(plan->job);
     if (!inserted) {
@@ -363,7 +290,7 @@ int RunLoad(const std::string& database, const std::string& path, bool children,
     (void)signals;
     queue::Notifier notifier;
     tasks::TaskRegistry registry;
-    BuildRegistry(registry, &github_access, &wikimedia);
+    all.RegisterTasks(registry);
     queue::WorkerOptions wopts;
     wopts.threads = 2;
     wopts.lower_priority = false;

@@ -20,6 +20,7 @@
 #include "forgedb/core/clock.hpp"
 #include "forgedb/core/result.hpp"
 #include "forgedb/core/time.hpp"
+#include "forgedb/forge/forge.hpp"
 #include "forgedb/queue/job_queue.hpp"
 #include "forgedb/store/database.hpp"
 
@@ -168,9 +169,10 @@ double WRatio(std::string_view a, std::string_view b);
 // user ("Not Found").
 class Service {
 public:
-    // REQUIRES: db, clock and notifier outlive the service.
+    // `forges` (may be null: views never crawl) gives each forge's contributor crawls.
+    // REQUIRES: db, clock, notifier and forges outlive the service.
     Service(store::Database& db, const Clock& clock, queue::Notifier& notifier,
-            ContribConfig config);
+            ContribConfig config, const forge::Forges* forges = nullptr);
 
     const ContribConfig& config() const { return config_; }
     const Clock& clock() const { return clock_; }
@@ -242,6 +244,7 @@ private:
     const Clock& clock_;
     queue::Notifier& notifier_;
     ContribConfig config_;
+    const forge::Forges* forges_;
 };
 
 }  // namespace forgedb::contrib

@@ -12,9 +12,6 @@
 #include "forgedb/contrib/store.hpp"
 #include "forgedb/contrib/unicode.hpp"
 #include "forgedb/core/text.hpp"
-#include "forgedb/forges/gerrit/tasks.hpp"
-#include "forgedb/forges/github/tasks.hpp"
-#include "forgedb/forges/phabricator/tasks.hpp"
 #include "forgedb/store/job_store.hpp"
 
 namespace forgedb::contrib {
@@ -262,8 +259,8 @@ Result<std::vector<std::string>> ParseStatuses(std::string_view text) {
 }
 
 Service::Service(store::Database& db, const Clock& clock, queue::Notifier& notifier,
-                 ContribConfig config)
-    : db_(db), clock_(clock), notifier_(notifier), config_(std::move(config)) {
+                 ContribConfig config, const forge::Forges* forges)
+    : db_(db), clock_(clock), notifier_(notifier), config_(std::move(config)), forges_(forges) {
     config_.gerrit_url = TrimSlash(config_.gerrit_url);
     config_.phabricator_url = TrimSlash(config_.phabricator_url);
 }
@@ -452,28 +449,18 @@ Coverage Service::EnsureCoverage(store::Connection& conn, const QueryUser& user,
         bool webhooks = false;
     };
     std::vector<Part> parts;
-    if (!config_.gerrit_instance.empty() && !user.gerrit.empty()) {
-        parts.push_back({"gerrit", config_.gerrit_instance, AsciiLower(user.gerrit), "owner",
-                         tasks::GerritOwnerCrawl(config_.gerrit_instance, user.gerrit, filter.start,
-                                                 filter.end),
-                         config_.gerrit_webhooks});
-    }
-    if (!config_.phabricator_instance.empty() && !user.phabricator.empty()) {
-        auto jobs = tasks::PhabricatorUserCrawls(config_.phabricator_instance, user.phabricator,
-                                                 filter.start, filter.end);
-        const char* names[] = {"authored", "assigned"};
-        for (size_t i = 0; i < jobs.size() && i < 2; ++i) {
-            parts.push_back({"phabricator", config_.phabricator_instance,
-                             AsciiLower(user.phabricator), names[i], std::move(jobs[i]),
-                             config_.phabricator_webhooks});
+    // Each forge knows which of its instances the view reads and how to crawl one account.
+    auto add = [&](const char* platform, const std::string& username, bool webhooks) {
+        const forge::Forge* f = forges_ == nullptr ? nullptr : forges_->Find(platform);
+        if (f == nullptr || username.empty()) return;
+        for (auto& c : f->ContributorCrawls(username, filter.start, filter.end)) {
+            parts.push_back({platform, std::move(c.instance), AsciiLower(username),
+                             std::move(c.part), std::move(c.job), webhooks});
         }
-    }
-    if (!config_.github_orgs.empty() && !user.github.empty()) {
-        parts.push_back({"github", "github", AsciiLower(user.github), "contributor",
-                         tasks::GithubContributorCrawl(user.github, config_.github_orgs,
-                                                       filter.start, filter.end),
-                         config_.github_webhooks});
-    }
+    };
+    add("gerrit", user.gerrit, config_.gerrit_webhooks);
+    add("phabricator", user.phabricator, config_.phabricator_webhooks);
+    add("github", user.github, config_.github_webhooks);
     Timestamp now = clock_.Now();
     for (const auto& part : parts) {
         Platform platform = PlatformOf(part.platform);
