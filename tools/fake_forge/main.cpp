@@ -2,12 +2,14 @@
 //   forgedb-fake-forge --listen 127.0.0.1:8900 --generate octo/big:5000 --fixtures DIR
 //   ... --gerrit-listen 127.0.0.1:8901 --gerrit-generate alice:250   (also a FakeGerrit)
 //   ... --phabricator-listen 127.0.0.1:8902 --phabricator-generate alice:250   (a FakeConduit)
+//   ... --gitlab-listen 127.0.0.1:8903 --gitlab-generate acme:100   (a FakeGitlab)
 // Faults, budgets and data changes are driven over the control API under /_fake/ (see
 // fake_github.cpp).
 
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -16,6 +18,7 @@
 #include "fake_forge/fake_conduit.hpp"
 #include "fake_forge/fake_gerrit.hpp"
 #include "fake_forge/fake_github.hpp"
+#include "fake_forge/fake_gitlab.hpp"
 
 namespace {
 
@@ -47,14 +50,17 @@ bool ParseNameCount(const std::string& text, std::string& name, int& count) {
     }
 }
 
-// Creates the fake forge `name` ("gerrit", "phabricator": also the prefix of its options) on
-// `listen` (HOST:PORT, "" = any free port on loopback), calls generate(fake, USER, N) for every
-// USER:N of `specs`, and starts it into `out`. Returns 0, or after printing why, the exit code:
-// 2 for a malformed option, 1 when the server does not start.
+// Creates the fake forge `name` ("gerrit", "phabricator", "gitlab": also the prefix of its
+// options) on `listen` (HOST:PORT, "" = any free port on loopback) with the options that
+// `configure` (if any) sets, calls generate(fake, NAME, N) for every NAME:N of `specs`, and starts
+// it into `out`. Returns 0, or after printing why, the exit code: 2 for a malformed option, 1 when
+// the server does not start.
 template <typename Fake, typename Options, typename Generate>
 int StartFake(const std::string& name, std::string listen, const std::vector<std::string>& specs,
-              Generate generate, std::unique_ptr<Fake>& out) {
+              Generate generate, std::unique_ptr<Fake>& out,
+              const std::function<void(Options&)>& configure = nullptr) {
     Options options;
+    if (configure) configure(options);
     if (listen.empty()) listen = "127.0.0.1:0";
     if (!ParseListen(listen, options.host, options.port)) {
         std::cerr << "--" << name << "-listen must be HOST:PORT, got '" << listen << "'\n";
@@ -65,7 +71,7 @@ int StartFake(const std::string& name, std::string listen, const std::vector<std
         std::string user;
         int count = 0;
         if (!ParseNameCount(spec, user, count)) {
-            std::cerr << "--" << name << "-generate must be USER:N, got '" << spec << "'\n";
+            std::cerr << "--" << name << "-generate must be NAME:N, got '" << spec << "'\n";
             return 2;
         }
         generate(*fake, user, count);
@@ -137,6 +143,23 @@ int main(int argc, char** argv) {
     app.add_option("--phabricator-generate", phabricator_generate,
                    "Generate USER:N Maniphest tasks authored by USER, as many assigned to USER, "
                    "and N/4 revisions (repeatable)");
+    // A fake GitLab (REST API v4) on its own address; the API root is http://HOST:PORT/api/v4.
+    std::string gitlab_listen;
+    std::vector<std::string> gitlab_generate;
+    std::vector<std::string> gitlab_tokens;
+    int gitlab_rate_limit = 2000;
+    app.add_option("--gitlab-listen", gitlab_listen,
+                   "Also serve a fake GitLab REST API on HOST:PORT (API root "
+                   "http://HOST:PORT/api/v4)");
+    app.add_option("--gitlab-generate", gitlab_generate,
+                   "Generate GROUP:N: users, projects in GROUP, its subgroup and the users' "
+                   "namespaces (one private), N merge requests per project and as many issues as "
+                   "--issues-percent says (repeatable)");
+    app.add_option("--gitlab-token", gitlab_tokens,
+                   "A token the fake GitLab accepts (repeatable; none given: any token)");
+    app.add_option("--gitlab-rate-limit", gitlab_rate_limit,
+                   "Fake GitLab requests per minute and token, anonymous requests included")
+        ->capture_default_str();
     CLI11_PARSE(app, argc, argv);
 
     if (!ParseListen(listen, options.host, options.port)) {
@@ -206,9 +229,30 @@ int main(int argc, char** argv) {
             conduit);
         if (rc != 0) return rc;
     }
+    std::unique_ptr<forgedb::fake::FakeGitlab> gitlab;
+    if (!gitlab_listen.empty() || !gitlab_generate.empty()) {
+        int rc = StartFake<forgedb::fake::FakeGitlab, forgedb::fake::FakeGitlabOptions>(
+            "gitlab", gitlab_listen, gitlab_generate,
+            [&](forgedb::fake::FakeGitlab& g, const std::string& group, int merge_requests) {
+                forgedb::fake::GitlabGenerateOptions go;
+                go.seed = seed;
+                go.group = group;
+                go.merge_requests = merge_requests;
+                go.issues = merge_requests * issues_per_pull_percent / 100;
+                g.Generate(go);
+            },
+            gitlab,
+            [&](forgedb::fake::FakeGitlabOptions& o) {
+                o.tokens = gitlab_tokens;
+                o.rate_limit = gitlab_rate_limit;
+                o.anonymous_rate_limit = gitlab_rate_limit;
+            });
+        if (rc != 0) return rc;
+    }
     std::fflush(stdout);
     int sig = 0;
     sigwait(&signals, &sig);
+    if (gitlab) gitlab->Stop();
     if (conduit) conduit->Stop();
     if (gerrit) gerrit->Stop();
     fake.Stop();
