@@ -7,22 +7,38 @@ function(forgedb_layer)
   target_link_libraries(forgedb_${L_NAME} PUBLIC ${L_DEPS} PRIVATE forgedb_warnings)
 endfunction()
 
-# forgedb_embed_sql(OUT <cpp> VARIABLE <function name> DIR <dir>)
-# Turns the numbered migration files of DIR into a C++ table compiled into the binary.
+# forgedb_embed_sql(OUT <cpp> VARIABLE <function name> DIRS <dir>...)
+# Turns the numbered migration files of the DIRS (the engine's schema/<dialect>/ and each forge's
+# forges/<name>/schema/<dialect>/) into one C++ table compiled into the binary, ordered by file
+# name across the folders. Two files of the same name stop the configure step.
 function(forgedb_embed_sql)
-  cmake_parse_arguments(E "" "OUT;VARIABLE;DIR" "" ${ARGN})
-  file(GLOB files CONFIGURE_DEPENDS "${E_DIR}/*.sql")
-  list(SORT files)
+  cmake_parse_arguments(E "" "OUT;VARIABLE" "DIRS" ${ARGN})
+  set(entries "")
+  foreach(dir ${E_DIRS})
+    file(GLOB dir_files CONFIGURE_DEPENDS "${dir}/*.sql")
+    foreach(f ${dir_files})
+      get_filename_component(name ${f} NAME)
+      list(APPEND entries "${name}|${f}")
+    endforeach()
+  endforeach()
+  list(SORT entries)
   set(body "")
-  foreach(f ${files})
+  set(seen "")
+  foreach(entry ${entries})
+    string(REPLACE "|" ";" parts "${entry}")
+    list(GET parts 0 name)
+    list(GET parts 1 f)
+    if(name IN_LIST seen)
+      message(FATAL_ERROR "two migrations are named ${name}")
+    endif()
+    list(APPEND seen ${name})
     # Editing a migration re-runs the configure step that embeds it.
     set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${f})
-    get_filename_component(name ${f} NAME)
     file(READ ${f} sql)
     string(APPEND body "    {\"${name}\", R\"forgedb_sql(${sql})forgedb_sql\"},\n")
   endforeach()
   file(WRITE ${E_OUT}.tmp
-    "// Generated from ${E_DIR} at configure time; edit the .sql files instead.\n"
+    "// Generated from ${E_DIRS} at configure time; edit the .sql files instead.\n"
     "#include \"forgedb/store/migrations.hpp\"\n"
     "namespace forgedb::store {\n"
     "const std::vector<Migration>& ${E_VARIABLE}() {\n"

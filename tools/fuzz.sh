@@ -83,6 +83,27 @@ build_seeds() {
   for f in tests/data/phabricator/*/*.json; do
     [[ -d $BUILD/seeds/process_phabricator ]] && seed process_phabricator "$(basename "$f" .json)" <"$f"
   done
+  for f in tests/data/gitlab/webhooks/*.json; do
+    name=$(basename "$f" .json)
+    case $name in
+      merge_request) event="Merge Request Hook" ;;
+      issue) event="Issue Hook" ;;
+      note_*) event="Note Hook" ;;
+      push) event="Push Hook" ;;
+      tag_push) event="Tag Push Hook" ;;
+      member) event="Member Hook" ;;
+      release) event="Release Hook" ;;
+      *) event="System Hook" ;;
+    esac
+    if [[ -d $BUILD/seeds/process_gitlab ]]; then
+      { printf '%s\n' "$event"; cat "$f"; } | seed process_gitlab "$name"
+    fi
+    if [[ -d $BUILD/seeds/gitlab_webhook ]]; then
+      { printf '/replication/gitlab/wikimedia\nX-Gitlab-Event: %s\nX-Gitlab-Token: fuzz-token\n' "$event"
+        printf 'Content-Type: application/json\n\n'
+        cat "$f"; } | seed gitlab_webhook "$name"
+    fi
+  done
   return 0
 }
 

@@ -3,6 +3,7 @@
 #include "forgedb/core/clock.hpp"
 #include "forgedb/forges/gerrit/forge.hpp"
 #include "forgedb/forges/github/forge.hpp"
+#include "forgedb/forges/gitlab/forge.hpp"
 #include "forgedb/forges/phabricator/forge.hpp"
 
 namespace forgedb::testing {
@@ -18,6 +19,7 @@ std::unique_ptr<forge::Forges> ContribForges(const contrib::ContribConfig& confi
     phabricator::PhabricatorForgeOptions phabricator;
     phabricator.contributor_instance = config.phabricator_instance;
     forges->Add(std::make_unique<phabricator::PhabricatorForge>(std::move(phabricator), clock));
+    forges->Add(std::make_unique<gitlab::GitlabForge>(gitlab::GitlabForgeOptions{}));
     return forges;
 }
 

@@ -25,6 +25,10 @@ WebhookHarness::WebhookHarness(TestDatabase& tdb, std::string secret)
         *log_, clock_, std::map<std::string, std::string>{{"wikimedia", ""}},
         /*accept_unsigned=*/true);
     router_.AddAll(gerrit_->Routes());
+    gitlab_ = std::make_unique<gitlab::GitlabWebhook>(
+        *log_, clock_, std::map<std::string, std::string>{{"wikimedia", kGitlabToken}},
+        /*accept_unsigned=*/false);
+    router_.AddAll(gitlab_->Routes());
     http::ServerOptions sopts;
     sopts.port = 0;
     sopts.handler_threads = 8;
@@ -57,6 +61,14 @@ std::optional<TestReply> WebhookHarness::Post(const std::string& event, const st
 
 std::optional<TestReply> WebhookHarness::PostGerrit(const std::string& body) {
     return client_->Post("/replication/gerrit/wikimedia", body, "application/json");
+}
+
+std::optional<TestReply> WebhookHarness::PostGitlab(const std::string& event,
+                                                    const std::string& body,
+                                                    const HttpHeaders& headers) {
+    HttpHeaders all{{"X-Gitlab-Event", event}, {"X-Gitlab-Token", kGitlabToken}};
+    all.insert(all.end(), headers.begin(), headers.end());
+    return PostRaw("/replication/gitlab/wikimedia", all, body, "application/json");
 }
 
 std::optional<TestReply> WebhookHarness::PostRaw(const std::string& path,

@@ -1,7 +1,8 @@
 #pragma once
-// The webhook surface (GitHub at /replication, and Gerrit events at
-// /replication/gerrit/wikimedia, unsigned) served over real HTTP on loopback from a test database,
-// with the worker pool driven by the test (Drain) so that processing is deterministic.
+// The webhook surface (GitHub at /replication, Gerrit events at /replication/gerrit/wikimedia,
+// unsigned, and GitLab at /replication/gitlab/wikimedia with kGitlabToken) served over real HTTP on
+// loopback from a test database, with the worker pool driven by the test (Drain) so that processing
+// is deterministic.
 
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 #include "forgedb/forge/delivery_log.hpp"
 #include "forgedb/forges/gerrit/webhook.hpp"
 #include "forgedb/forges/github/webhook.hpp"
+#include "forgedb/forges/gitlab/webhook.hpp"
 #include "forgedb/http/server.hpp"
 #include "forgedb/queue/task_registry.hpp"
 #include "forgedb/queue/worker_pool.hpp"
@@ -21,6 +23,7 @@
 namespace forgedb::testing {
 
 inline constexpr const char* kSecret = "It's a Secret to Everybody";
+inline constexpr const char* kGitlabToken = "gitlab-hook-token-7c41";
 
 class WebhookHarness {
 public:
@@ -35,6 +38,10 @@ public:
                                   const std::string& content_type = "application/json");
     // POSTs a Gerrit event to /replication/gerrit/wikimedia.
     std::optional<TestReply> PostGerrit(const std::string& body);
+    // POSTs a GitLab delivery to /replication/gitlab/wikimedia with X-Gitlab-Event `event`, the
+    // right X-Gitlab-Token, and `headers` besides.
+    std::optional<TestReply> PostGitlab(const std::string& event, const std::string& body,
+                                        const HttpHeaders& headers = {});
     std::optional<TestReply> PostRaw(const std::string& path, const HttpHeaders& headers,
                                      const std::string& body, const std::string& content_type);
     // Runs every runnable job; returns how many ran.
@@ -55,6 +62,7 @@ private:
     std::unique_ptr<replication::DeliveryLog> log_;
     std::unique_ptr<replication::GithubWebhook> webhook_;
     std::unique_ptr<replication::GerritEvents> gerrit_;
+    std::unique_ptr<gitlab::GitlabWebhook> gitlab_;
     http::Router router_;
     std::unique_ptr<http::Server> server_;
     std::unique_ptr<TestClient> client_;

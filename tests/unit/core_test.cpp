@@ -66,6 +66,11 @@ TEST(Time, ParsesForgeForms) {
     EXPECT_EQ(FormatLocalTime(*ParseTimestamp("2013-02-20 12:12:53.123456789")),
               "2013-02-20T12:12:53.123456Z");
     EXPECT_EQ(FormatForgeTime(*FromUnixSeconds(1557933565)), "2019-05-15T15:19:25Z");
+    // GitLab's webhook form.
+    EXPECT_EQ(FormatForgeTime(*ParseTimestamp("2017-09-15 16:50:55 UTC")), "2017-09-15T16:50:55Z");
+    EXPECT_FALSE(ParseTimestamp("2017-09-15 16:50:55 UTCX"));
+    EXPECT_FALSE(ParseTimestamp("2017-09-15 16:50:55 CET"));
+    EXPECT_FALSE(ParseTimestamp("2017-09-15 16:50:55Z UTC"));
 }
 
 TEST(Time, RejectsGarbage) {

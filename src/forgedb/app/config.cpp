@@ -166,6 +166,26 @@ Result<ForgesConfig> BuildForges(const ForgesFlags& flags) {
                                                           named.first, "--phabricator"));
         FORGEDB_ASSIGN_OR_RETURN(inst->hook_key, ReadSecretFile(named.second));
     }
+    for (const auto& text : flags.gitlab) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--gitlab", text));
+        if (FindInstance(out.gitlab, "", named.first, "")) {
+            return Unexpected(ErrorCode::kInvalid, "--gitlab " + named.first + " is given twice");
+        }
+        FORGEDB_ASSIGN_OR_RETURN(auto url, CheckUrl("--gitlab", named.second));
+        out.gitlab.push_back({named.first, url, "", ""});
+    }
+    for (const auto& text : flags.gitlab_token) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--gitlab-token", text));
+        FORGEDB_ASSIGN_OR_RETURN(
+            auto* inst, FindInstance(out.gitlab, "--gitlab-token", named.first, "--gitlab"));
+        FORGEDB_ASSIGN_OR_RETURN(inst->token, ReadSecretFile(named.second));
+    }
+    for (const auto& text : flags.gitlab_webhook_secret) {
+        FORGEDB_ASSIGN_OR_RETURN(auto named, SplitNamed("--gitlab-webhook-secret", text));
+        FORGEDB_ASSIGN_OR_RETURN(auto* inst, FindInstance(out.gitlab, "--gitlab-webhook-secret",
+                                                          named.first, "--gitlab"));
+        FORGEDB_ASSIGN_OR_RETURN(inst->webhook_secret, ReadSecretFile(named.second));
+    }
     return out;
 }
 

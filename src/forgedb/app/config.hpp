@@ -77,10 +77,20 @@ struct PhabricatorInstanceConfig {
     std::string hook_key;  // Herald webhook HMAC key; "" = unsigned calls refused
 };
 
-// The Wikimedia-style forges, shared by serve, work and load.
+// A GitLab instance: --gitlab NAME=URL, --gitlab-token NAME=FILE, --gitlab-webhook-secret
+// NAME=FILE.
+struct GitlabInstanceConfig {
+    std::string name;
+    std::string url;             // without a trailing slash
+    std::string token;           // API token; "" = anonymous; never logged
+    std::string webhook_secret;  // X-Gitlab-Token of its hooks; "" = none
+};
+
+// The forges configured by instance, shared by serve, work and load.
 struct ForgesConfig {
     std::vector<GerritInstanceConfig> gerrit;
     std::vector<PhabricatorInstanceConfig> phabricator;
+    std::vector<GitlabInstanceConfig> gitlab;
 };
 
 // The raw flag values, turned into a checked ForgesConfig by BuildForges (which reads the files).
@@ -91,6 +101,9 @@ struct ForgesFlags {
     std::vector<std::string> phabricator;            // NAME=URL
     std::vector<std::string> phabricator_token;      // NAME=TOKEN-FILE
     std::vector<std::string> phabricator_hook_key;   // NAME=KEY-FILE
+    std::vector<std::string> gitlab;                 // NAME=URL
+    std::vector<std::string> gitlab_token;           // NAME=TOKEN-FILE
+    std::vector<std::string> gitlab_webhook_secret;  // NAME=FILE
 };
 // Instance names are 1..64 of [a-z0-9_-] and unique per forge; URLs are http(s); every
 // credential names a configured instance.

@@ -4,6 +4,7 @@
 
 #include "forgedb/forges/gerrit/forge.hpp"
 #include "forgedb/forges/github/forge.hpp"
+#include "forgedb/forges/gitlab/forge.hpp"
 #include "forgedb/forges/phabricator/forge.hpp"
 
 namespace forgedb::app {
@@ -43,6 +44,17 @@ std::unique_ptr<forge::Forge> Phabricator(const ForgeSettings& s, const Clock& c
     return std::make_unique<phabricator::PhabricatorForge>(std::move(options), clock);
 }
 
+std::unique_ptr<forge::Forge> Gitlab(const ForgeSettings& s) {
+    gitlab::GitlabForgeOptions options;
+    for (const auto& g : s.forges.gitlab) {
+        options.instances.push_back({g.name, g.url, g.token, g.webhook_secret});
+        spdlog::info("GitLab instance {} at {}{}", g.name, g.url,
+                     g.token.empty() ? " (anonymous)" : "");
+    }
+    options.accept_unsigned = s.accept_unsigned;
+    return std::make_unique<gitlab::GitlabForge>(std::move(options));
+}
+
 }  // namespace
 
 forge::Forges MakeForges(const ForgeSettings& settings, store::Database& db, const Clock& clock) {
@@ -50,6 +62,7 @@ forge::Forges MakeForges(const ForgeSettings& settings, store::Database& db, con
     forges.Add(Github(settings, db, clock));
     forges.Add(Gerrit(settings, clock));
     forges.Add(Phabricator(settings, clock));
+    forges.Add(Gitlab(settings));
     return forges;
 }
 

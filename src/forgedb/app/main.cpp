@@ -168,6 +168,18 @@ int main(int argc, char** argv) {
         cmd->add_option("--phabricator-hook-key", forges_flags.phabricator_hook_key,
                         "NAME=KEY-FILE: HMAC key of the instance's Herald webhook")
             ->envname("FORGEDB_PHABRICATOR_HOOK_KEY");
+        cmd->add_option("--gitlab", forges_flags.gitlab,
+                        "GitLab instance NAME=URL, e.g. wikimedia=https://gitlab.wikimedia.org "
+                        "(repeatable)")
+            ->envname("FORGEDB_GITLAB");
+        cmd->add_option("--gitlab-token", forges_flags.gitlab_token,
+                        "NAME=TOKEN-FILE: API token of a GitLab instance (default: anonymous "
+                        "reads of public data)")
+            ->envname("FORGEDB_GITLAB_TOKEN");
+        cmd->add_option("--gitlab-webhook-secret", forges_flags.gitlab_webhook_secret,
+                        "NAME=FILE: secret token the GitLab webhook endpoint requires as "
+                        "X-Gitlab-Token")
+            ->envname("FORGEDB_GITLAB_WEBHOOK_SECRET");
     };
     add_forges(serve);
     forgedb::app::ContribFlags contrib_flags;
@@ -278,7 +290,7 @@ int main(int argc, char** argv) {
     std::string replay_forge;
     bool replay_pending = false;
     replay->add_option("--forge", replay_forge,
-                       "Only deliveries from this forge: github, gerrit or phabricator");
+                       "Only deliveries from this forge: github, gerrit, phabricator or gitlab");
     replay->add_flag("--pending", replay_pending,
                      "Only deliveries not processed yet (for example after their job died)");
 
@@ -363,8 +375,8 @@ int main(int argc, char** argv) {
         if (!replay_event.empty()) options.event = replay_event;
         if (!replay_forge.empty()) {
             if (replay_forge != "github" && replay_forge != "gerrit" &&
-                replay_forge != "phabricator") {
-                ConfigError("--forge must be github, gerrit or phabricator");
+                replay_forge != "phabricator" && replay_forge != "gitlab") {
+                ConfigError("--forge must be github, gerrit, phabricator or gitlab");
             }
             options.forge = replay_forge;
         }

@@ -47,6 +47,8 @@ std::optional<Timestamp> ParseTimestamp(std::string_view s) {
         char c = s[pos];
         if (c == 'Z' && pos + 1 == s.size()) {
             pos += 1;
+        } else if (s.substr(pos) == " UTC") {  // GitLab's webhook form: "2017-09-15 16:50:55 UTC"
+            pos = s.size();
         } else if (c == '+' || c == '-') {
             int oh = 0, om = 0;
             if (!Digits(s, pos + 1, 2, oh)) return std::nullopt;

@@ -16,10 +16,10 @@ using Timestamp = std::chrono::sys_time<std::chrono::microseconds>;
 inline constexpr long long kMinUnixSeconds = -62135596800;  // 0001-01-01T00:00:00Z
 inline constexpr long long kMaxUnixSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 
-// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM|+HH)" and the same with a space instead of
-// 'T' (PostgreSQL's output) or without a zone (taken as UTC). Gerrit's nanosecond fractions are
-// truncated to microseconds. Returns nullopt for anything else, and for a time outside years
-// 0001..9999 UTC.
+// Parses "YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM|+HH| UTC)" and the same with a space
+// instead of 'T' (PostgreSQL's output, GitLab's webhooks) or without a zone (taken as UTC).
+// Gerrit's nanosecond fractions are truncated to microseconds. Returns nullopt for anything else,
+// and for a time outside years 0001..9999 UTC.
 std::optional<Timestamp> ParseTimestamp(std::string_view text);
 // "YYYY-MM-DD" as midnight UTC; nullopt for anything else.
 std::optional<Timestamp> ParseDay(std::string_view s);

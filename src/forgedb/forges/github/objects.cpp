@@ -5,11 +5,15 @@
 #include <string>
 #include <vector>
 
-#include "forgedb/forges/github/fields.hpp"
+#include "forgedb/forge/fields.hpp"
 #include "forgedb/forges/github/store.hpp"
 #include "forgedb/store/row_writer.hpp"
 
 namespace forgedb::process::github {
+
+using forge::CopyFields;
+using forge::Field;
+using forge::Kind;
 namespace {
 
 namespace gh = model::github;

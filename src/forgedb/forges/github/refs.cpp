@@ -3,12 +3,17 @@
 #include <span>
 #include <string>
 
-#include "forgedb/forges/github/fields.hpp"
+#include "forgedb/forge/fields.hpp"
 #include "forgedb/forges/github/model.hpp"
 #include "forgedb/forges/github/objects.hpp"
 #include "forgedb/forges/github/refs_store.hpp"
 
 namespace forgedb::process::github {
+
+using forge::Convert;
+using forge::CopyFields;
+using forge::Field;
+using forge::Kind;
 namespace {
 
 namespace gh = model::github;

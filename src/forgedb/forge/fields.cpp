@@ -1,10 +1,10 @@
-#include "forgedb/forges/github/fields.hpp"
+#include "forgedb/forge/fields.hpp"
 
 #include <string>
 
 #include "forgedb/core/time.hpp"
 
-namespace forgedb::process::github {
+namespace forgedb::forge {
 
 using model::Null;
 using model::Row;
@@ -55,4 +55,4 @@ Status CopyFields(Json obj, std::span<const Field> fields, Row& row) {
     return Ok();
 }
 
-}  // namespace forgedb::process::github
+}  // namespace forgedb::forge

@@ -1,6 +1,6 @@
 #pragma once
-// The field mapping of GitHub objects: which JSON key goes to which column, as what kind of value.
-// One machinery for every GitHub object (issues, pull requests, releases, ...). Thread-safe.
+// The field mapping of forge objects: which JSON key goes to which column, as what kind of value.
+// One machinery for every forge's objects (issues, pull requests, changes, ...). Thread-safe.
 
 #include <span>
 #include <string_view>
@@ -9,7 +9,7 @@
 #include "forgedb/core/result.hpp"
 #include "forgedb/model/value.hpp"
 
-namespace forgedb::process::github {
+namespace forgedb::forge {
 
 enum class Kind { kInt, kBool, kText, kTime, kJson };
 
@@ -26,4 +26,4 @@ Result<model::Value> Convert(Json v, const Field& f);
 // Copies the fields present in obj into row; absent keys leave their columns untouched.
 Status CopyFields(Json obj, std::span<const Field> fields, model::Row& row);
 
-}  // namespace forgedb::process::github
+}  // namespace forgedb::forge
