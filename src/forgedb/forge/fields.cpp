@@ -1,5 +1,6 @@
 #include "forgedb/forge/fields.hpp"
 
+#include <charconv>
 #include <string>
 
 #include "forgedb/core/time.hpp"
@@ -17,6 +18,15 @@ Result<Value> Convert(Json v, const Field& f) {
             auto i = JsonInt(v);
             if (!i) break;
             return Value{*i};
+        }
+        case Kind::kIntString: {
+            if (auto i = JsonInt(v)) return Value{*i};
+            auto s = JsonString(v);
+            if (!s || s->empty()) break;
+            std::int64_t out = 0;
+            auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), out);
+            if (ec != std::errc() || end != s->data() + s->size()) break;
+            return Value{out};
         }
         case Kind::kBool: {
             bool b;
@@ -45,10 +55,13 @@ Result<Value> Convert(Json v, const Field& f) {
                       "unexpected value for '" + std::string(f.json) + "': " + JsonText(v));
 }
 
-Status CopyFields(Json obj, std::span<const Field> fields, Row& row) {
+Status CopyFields(Json obj, std::span<const Field> fields, Row& row, Absent absent) {
     for (const auto& f : fields) {
         auto v = JsonGet(obj, f.json);
-        if (!v) continue;
+        if (!v) {
+            if (absent == Absent::kNull) row.Set(f.column, Null{});
+            continue;
+        }
         FORGEDB_ASSIGN_OR_RETURN(Value value, Convert(*v, f));
         row.Set(f.column, std::move(value));
     }

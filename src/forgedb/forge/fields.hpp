@@ -11,7 +11,14 @@
 
 namespace forgedb::forge {
 
-enum class Kind { kInt, kBool, kText, kTime, kJson };
+enum class Kind {
+    kInt,        // a JSON integer within int64
+    kIntString,  // the same, or an integer written as a JSON string (Gerrit's old events: "654")
+    kBool,
+    kText,  // a string as is; any other JSON value as its JSON text
+    kTime,  // a timestamp string (core/time.hpp's forms) or epoch seconds
+    kJson,  // the value's JSON text
+};
 
 struct Field {
     std::string_view json;
@@ -23,7 +30,14 @@ struct Field {
 // be: a wrong type, an integer beyond int64, a time outside years 0001..9999.
 Result<model::Value> Convert(Json v, const Field& f);
 
-// Copies the fields present in obj into row; absent keys leave their columns untouched.
-Status CopyFields(Json obj, std::span<const Field> fields, model::Row& row);
+// What CopyFields does with a field the object lacks.
+enum class Absent {
+    kUntouched,  // leaves its column out of the row (a partial object keeps the stored value)
+    kNull,       // sets it NULL (a full object: absence means "none")
+};
+
+// Copies the fields of obj into row.
+Status CopyFields(Json obj, std::span<const Field> fields, model::Row& row,
+                  Absent absent = Absent::kUntouched);
 
 }  // namespace forgedb::forge

@@ -6,6 +6,7 @@
 #include <span>
 #include <vector>
 
+#include "forgedb/forge/fields.hpp"
 #include "forgedb/forges/gerrit/store.hpp"
 #include "forgedb/store/row_writer.hpp"
 
@@ -18,23 +19,17 @@ using model::Null;
 using model::Row;
 using model::Value;
 
-enum class Kind { kInt, kText, kTime };
-
-struct Field {
-    std::string_view json;
-    std::string_view column;
-    Kind kind;
-};
+using forge::Absent;
+using forge::Convert;
+using forge::CopyFields;
+using forge::Field;
+using forge::Kind;
 
 // Integers, and integers written as JSON strings (old stream events send "654").
 std::optional<std::int64_t> IntOf(Json v) {
-    if (auto i = JsonInt(v)) return i;
-    auto s = JsonString(v);
-    if (!s || s->empty()) return std::nullopt;
-    std::int64_t out = 0;
-    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), out);
-    if (ec != std::errc() || end != s->data() + s->size()) return std::nullopt;
-    return out;
+    auto value = Convert(v, {"", "", Kind::kIntString});
+    if (!value || !std::holds_alternative<std::int64_t>(*value)) return std::nullopt;
+    return std::get<std::int64_t>(*value);
 }
 
 // REST times are "YYYY-MM-DD hh:mm:ss.nnnnnnnnn" (UTC, no zone); event times epoch seconds.
@@ -42,39 +37,6 @@ std::optional<Timestamp> TimeOf(Json v) {
     if (auto s = JsonString(v)) return ParseTimestamp(*s);
     if (auto i = JsonInt(v)) return FromUnixSeconds(*i);  // nullopt out of range
     return std::nullopt;
-}
-
-Result<Value> Convert(Json v, const Field& f) {
-    if (v.is_null()) return Value{Null{}};
-    switch (f.kind) {
-        case Kind::kInt:
-            if (auto i = IntOf(v)) return Value{*i};
-            break;
-        case Kind::kText:
-            if (auto s = JsonString(v)) return Value{*s};
-            return Value{JsonText(v)};
-        case Kind::kTime:
-            if (auto t = TimeOf(v)) return Value{FormatForgeTime(*t)};
-            break;
-    }
-    return Unexpected(ErrorCode::kInvalid,
-                      "unexpected value for '" + std::string(f.json) + "': " + JsonText(v));
-}
-
-enum class Absent { kUntouched, kNull };
-
-// Copies the fields of obj into row; absent ones are left out or set to NULL.
-Status CopyFields(Json obj, std::span<const Field> fields, Absent absent, Row& row) {
-    for (const auto& f : fields) {
-        auto v = JsonGet(obj, f.json);
-        if (!v) {
-            if (absent == Absent::kNull) row.Set(f.column, Null{});
-            continue;
-        }
-        FORGEDB_ASSIGN_OR_RETURN(Value value, Convert(*v, f));
-        row.Set(f.column, std::move(value));
-    }
-    return Ok();
 }
 
 void SetStamp(const Context& ctx, Row& row) {
@@ -96,12 +58,18 @@ std::optional<bool> BoolOf(Json v) {
 
 // ChangeInfo fields that REST always sends, or omits only when they are empty or false.
 constexpr Field kRestChangeFields[] = {
-    {"change_id", "change_id", Kind::kText},  {"id", "triplet_id", Kind::kText},
-    {"project", "project", Kind::kText},      {"branch", "branch", Kind::kText},
-    {"topic", "topic", Kind::kText},          {"subject", "subject", Kind::kText},
-    {"status", "status", Kind::kText},        {"created", "created_at", Kind::kTime},
-    {"updated", "updated_at", Kind::kTime},   {"submitted", "submitted_at", Kind::kTime},
-    {"insertions", "insertions", Kind::kInt}, {"deletions", "deletions", Kind::kInt},
+    {"change_id", "change_id", Kind::kText},
+    {"id", "triplet_id", Kind::kText},
+    {"project", "project", Kind::kText},
+    {"branch", "branch", Kind::kText},
+    {"topic", "topic", Kind::kText},
+    {"subject", "subject", Kind::kText},
+    {"status", "status", Kind::kText},
+    {"created", "created_at", Kind::kTime},
+    {"updated", "updated_at", Kind::kTime},
+    {"submitted", "submitted_at", Kind::kTime},
+    {"insertions", "insertions", Kind::kIntString},
+    {"deletions", "deletions", Kind::kIntString},
 };
 
 // The change attribute of stream events and webhooks.
@@ -123,14 +91,14 @@ constexpr Field kAccountFields[] = {
 };
 
 constexpr Field kRestRevisionFields[] = {
-    {"_number", "patch_set", Kind::kInt},
+    {"_number", "patch_set", Kind::kIntString},
     {"ref", "ref", Kind::kText},
     {"kind", "kind", Kind::kText},
     {"created", "created_at", Kind::kTime},
 };
 
 constexpr Field kEventPatchSetFields[] = {
-    {"number", "patch_set", Kind::kInt},
+    {"number", "patch_set", Kind::kIntString},
     {"ref", "ref", Kind::kText},
     {"kind", "kind", Kind::kText},
     {"createdOn", "created_at", Kind::kTime},
@@ -166,7 +134,7 @@ Status ProcessRestRevision(std::string_view sha, Json revision, std::int64_t num
     row.Set("instance", ctx.instance);
     row.Set("change_number", number);
     row.Set("revision", std::string(sha));
-    FORGEDB_TRY(CopyFields(revision, kRestRevisionFields, Absent::kUntouched, row));
+    FORGEDB_TRY(CopyFields(revision, kRestRevisionFields, row, Absent::kUntouched));
     if (!row.Has("ref")) {
         if (auto ref = FetchRef(revision)) row.Set("ref", *ref);
     }
@@ -197,7 +165,7 @@ Status ProcessEventPatchSet(Json patch_set, std::int64_t number, const Context& 
     row.Set("instance", ctx.instance);
     row.Set("change_number", number);
     row.Set("revision", *sha);
-    FORGEDB_TRY(CopyFields(patch_set, kEventPatchSetFields, Absent::kUntouched, row));
+    FORGEDB_TRY(CopyFields(patch_set, kEventPatchSetFields, row, Absent::kUntouched));
     // An event's patch set is not the REST RevisionInfo: it never replaces one stored earlier.
     row.Set("raw", JsonText(patch_set), Merge::kFillNull);
     SetStamp(ctx, row);
@@ -237,7 +205,7 @@ Result<std::int64_t> ProcessAccount(Json account, const Context& ctx) {
     Row row;
     row.Set("instance", ctx.instance);
     row.Set("account_id", id);
-    FORGEDB_TRY(CopyFields(account, kAccountFields, Absent::kUntouched, row));
+    FORGEDB_TRY(CopyFields(account, kAccountFields, row, Absent::kUntouched));
     // A bare {"_account_id": N} (no account options) does not replace a fuller raw JSON.
     bool detailed = row.cells().size() > 2;
     row.Set("raw", JsonText(account), detailed ? Merge::kOverwrite : Merge::kFillNull);
@@ -253,7 +221,7 @@ Result<Processed> ProcessChange(Json change, const Context& ctx) {
     Row row;
     row.Set("instance", ctx.instance);
     row.Set("number", *number);
-    FORGEDB_TRY(CopyFields(change, kRestChangeFields, Absent::kNull, row));
+    FORGEDB_TRY(CopyFields(change, kRestChangeFields, row, Absent::kNull));
     // REST omits false booleans.
     bool wip = false;
     if (auto v = JsonGet(change, "work_in_progress")) wip = BoolOf(*v).value_or(false);
@@ -347,7 +315,7 @@ Result<Processed> ProcessChangeEvent(std::string_view type, Json event, const Co
     Row row;
     row.Set("instance", ctx.instance);
     row.Set("number", *number);
-    FORGEDB_TRY(CopyFields(*change, kEventChangeFields, Absent::kUntouched, row));
+    FORGEDB_TRY(CopyFields(*change, kEventChangeFields, row, Absent::kUntouched));
     if (auto project = JsonGet(*change, "project")) {
         // A string in stream events, {"name": ...} in some webhook bodies.
         if (auto s = JsonString(*project)) {
