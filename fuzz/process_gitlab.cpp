@@ -15,8 +15,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!doc) return 0;
     auto tx = forgedb::store::Transaction::Begin(database.conn());
     if (!tx) return 0;
+    const forgedb::Timestamp received{std::chrono::seconds{1700000000}};
     forgedb::gitlab::Context ctx{database.conn(), "wikimedia", forgedb::model::Via::kWebhook,
-                                 forgedb::Timestamp{std::chrono::seconds{1700000000}}};
+                                 received, received};
     (void)forgedb::gitlab::ProcessHook(ctx, event, *doc);
     return 0;
 }

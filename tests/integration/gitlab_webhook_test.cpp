@@ -348,6 +348,30 @@ TEST_P(GitlabWebhookTest, AnOlderCopyDeliveredLaterIsStale) {
     EXPECT_EQ(Str("SELECT title FROM gitlab_merge_request WHERE id = ?", {id}), "Same instant");
 }
 
+TEST_P(GitlabWebhookTest, AUserRenamedLaterKeepsTheNewNameWhateverTheOrder) {
+    json older = json::parse(Fixture("merge_request"));
+    older["object_attributes"]["updated_at"] = "2024-03-01T10:00:00Z";
+    json newer = older;
+    newer["object_attributes"]["updated_at"] = "2024-03-02T10:00:00Z";
+    // Every copy of the user in the newer payload carries the new name.
+    for (json* u : {&newer["user"]}) (*u)["username"] = "renamed";
+    for (const char* key : {"assignees", "reviewers"}) {
+        for (auto& u : newer[key]) {
+            if (u["id"] == newer["user"]["id"]) u["username"] = "renamed";
+        }
+    }
+    newer["project"]["path_with_namespace"] = "moved/project";
+    const std::int64_t user = older["user"]["id"];
+    const std::int64_t project = older["project"]["id"];
+    EXPECT_EQ(Deliver("Merge Request Hook", newer.dump()), "processed");
+    EXPECT_EQ(Deliver("Merge Request Hook", older.dump()), "stale");
+    EXPECT_EQ(Str("SELECT username FROM gitlab_user WHERE id = ?", {user}), "renamed");
+    EXPECT_EQ(Str("SELECT path_with_namespace FROM gitlab_project WHERE id = ?", {project}),
+              "moved/project");
+    EXPECT_EQ(StoredTime(Str("SELECT seen_at FROM gitlab_user WHERE id = ?", {user})),
+              "2024-03-02T10:00:00Z");
+}
+
 FORGEDB_INSTANTIATE_BACKENDS(GitlabWebhookTest);
 
 }  // namespace

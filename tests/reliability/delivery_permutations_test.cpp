@@ -24,7 +24,8 @@ namespace {
 using nlohmann::json;
 
 struct Delivery {
-    std::string event;  // GitHub event name, or "gerrit" for a Gerrit event
+    // GitHub event name, "gerrit" for a Gerrit event, or "gitlab:" and GitLab's X-Gitlab-Event.
+    std::string event;
     json body;
 };
 
@@ -53,6 +54,11 @@ constexpr const char* kTables[] = {
     "gerrit_change",
     "gerrit_revision",
     "gerrit_account",
+    "gitlab_user",
+    "gitlab_project",
+    "gitlab_merge_request",
+    "gitlab_note",
+    "gitlab_label",
     "contribution",
 };
 
@@ -115,7 +121,9 @@ protected:
         int n = 0;
         auto post = [&](const Delivery& d, const std::string& id) {
             auto res = d.event == "gerrit" ? h_->PostGerrit(d.body.dump())
-                                           : h_->Post(d.event, d.body.dump(), id);
+                       : d.event.starts_with("gitlab:")
+                           ? h_->PostGitlab(d.event.substr(7), d.body.dump())
+                           : h_->Post(d.event, d.body.dump(), id);
             ASSERT_TRUE(res);
             ASSERT_TRUE(res->status == 202 || res->status == 200) << res->status << res->body;
             h_->Drain();
@@ -289,6 +297,45 @@ TEST_P(DeliveryPermutationsTest, GerritEventsOfTwoChanges) {
                       "1, 2"}});
     EXPECT_EQ(tdb().Scalar("SELECT status FROM gerrit_change WHERE number = 1"), "MERGED");
     EXPECT_EQ(tdb().Scalar("SELECT current_patch_set FROM gerrit_change WHERE number = 2"), "2");
+}
+
+// A GitLab merge request opened, retitled and merged, and a note on it that carries the merge
+// request as it was at the retitle. 4! orderings.
+TEST_P(DeliveryPermutationsTest, GitlabMergeRequestAndItsNote) {
+    auto fixture = [](const std::string& name) {
+        return json::parse(ReadFile(DataPath("gitlab/webhooks/" + name + ".json")));
+    };
+    json opened = fixture("merge_request");
+    opened["object_attributes"]["updated_at"] = Iso(1);
+    opened["object_attributes"]["title"] = "First title";
+    json retitled = opened;
+    retitled["object_attributes"]["updated_at"] = Iso(2);
+    retitled["object_attributes"]["title"] = "Second title";
+    retitled["object_attributes"]["action"] = "update";
+    json merged = retitled;
+    merged["object_attributes"]["updated_at"] = Iso(3);
+    merged["object_attributes"]["state"] = "merged";
+    merged["object_attributes"]["action"] = "merge";
+    json note = fixture("note_merge_request");
+    const json& mr = opened["object_attributes"];
+    note["merge_request"]["id"] = mr["id"];
+    note["merge_request"]["iid"] = mr["iid"];
+    note["merge_request"]["updated_at"] = Iso(2);
+    note["merge_request"]["title"] = "Second title";
+    note["merge_request"]["state"] = "opened";
+    note["object_attributes"]["noteable_id"] = mr["id"];
+    ExpectOrderIndependent(
+        {{"gitlab:Merge Request Hook", opened},
+         {"gitlab:Merge Request Hook", retitled},
+         {"gitlab:Merge Request Hook", merged},
+         {"gitlab:Note Hook", note}},
+        {{"SELECT id, iid, project_id, title, state, updated_at, draft FROM "
+          "gitlab_merge_request ORDER BY id",
+          "SELECT id, noteable_type, noteable_id, noteable_iid, body, updated_at FROM gitlab_note "
+          "ORDER BY id",
+          "SELECT id, username FROM gitlab_user ORDER BY id"}});
+    EXPECT_EQ(tdb().Scalar("SELECT state FROM gitlab_merge_request"), "merged");
+    EXPECT_EQ(tdb().Scalar("SELECT title FROM gitlab_merge_request"), "Second title");
 }
 
 }  // namespace

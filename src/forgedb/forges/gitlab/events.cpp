@@ -161,10 +161,21 @@ Result<std::string> System(const Context& ctx, Json payload) {
     return std::string(kIgnored);
 }
 
+// The updated_at of the hook's main object, when it has a readable one.
+std::optional<Timestamp> MainObjectTime(Json payload) {
+    auto updated = JsonPath(payload, {"object_attributes", "updated_at"});
+    if (!updated) updated = JsonGet(payload, "updated_at");  // member and system events
+    if (!updated) return std::nullopt;
+    auto text = JsonString(*updated);
+    return text ? ParseTimestamp(*text) : std::nullopt;
+}
+
 }  // namespace
 
-Result<std::string> ProcessHook(const Context& ctx, std::string_view event, Json payload) {
+Result<std::string> ProcessHook(const Context& base, std::string_view event, Json payload) {
     if (!payload.is_object()) return Unexpected(ErrorCode::kInvalid, "payload is not an object");
+    Context ctx = base;
+    if (auto t = MainObjectTime(payload)) ctx.as_of = *t;
     if (event == "Merge Request Hook") return MergeRequest(ctx, payload);
     if (event == "Issue Hook" || event == "Confidential Issue Hook") return Issue(ctx, payload);
     if (event == "Note Hook" || event == "Confidential Note Hook") return Note(ctx, payload);

@@ -25,7 +25,7 @@ Result<std::string> GitlabForge::ProcessDelivery(queue::JobQueue& queue,
                                                  const store::Delivery& d) const {
     (void)registry;  // no follow-up jobs: a delivery carries the whole object
     FORGEDB_ASSIGN_OR_RETURN(Json payload, ParseOnThisThread(d.body));
-    Context ctx{queue.connection(), d.instance, model::Via::kWebhook, d.received_at};
+    Context ctx{queue.connection(), d.instance, model::Via::kWebhook, d.received_at, d.received_at};
     return ProcessHook(ctx, d.event, payload);
 }
 

@@ -197,6 +197,7 @@ Status NestedUsers(const Context& ctx, Json obj, std::string_view key) {
 Result<Written> ProcessUser(const Context& ctx, Json user) {
     FORGEDB_ASSIGN_OR_RETURN(Row row, KeyedRow(ctx, user, "user"));
     FORGEDB_TRY(CopyFields(user, kUserFields, row));
+    row.Set("seen_at", FormatForgeTime(ctx.as_of));
     // Nested users are short ({id, username, name, avatar_url}); only a full one (with its
     // state) replaces the stored raw object.
     if (JsonGet(user, "state")) row.Set("raw", JsonText(user));
@@ -207,6 +208,7 @@ Result<Written> ProcessUser(const Context& ctx, Json user) {
 Result<Written> ProcessProject(const Context& ctx, Json project) {
     FORGEDB_ASSIGN_OR_RETURN(Row row, KeyedRow(ctx, project, "project"));
     FORGEDB_TRY(CopyFields(project, kProjectFields, row));
+    row.Set("seen_at", FormatForgeTime(ctx.as_of));
     if (auto v = JsonGetString(project, "visibility")) {
         row.Set("visibility", *v);
     } else if (auto level = JsonGetInt(project, "visibility_level")) {
@@ -341,6 +343,7 @@ Result<Written> ProcessCommit(const Context& ctx, Json commit, std::int64_t proj
 Result<Written> ProcessLabel(const Context& ctx, Json label) {
     FORGEDB_ASSIGN_OR_RETURN(Row row, KeyedRow(ctx, label, "label"));
     FORGEDB_TRY(CopyFields(label, kLabelFields, row));
+    row.Set("seen_at", FormatForgeTime(ctx.as_of));
     Stamp(ctx, row, label);
     return Write(ctx, kLabel, std::move(row));
 }

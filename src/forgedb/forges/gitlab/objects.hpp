@@ -22,6 +22,10 @@ struct Context {
     std::string instance;
     model::Via via;
     Timestamp fetched_at;  // when the delivery was received or the answer fetched
+    // The time the payload describes its users, projects and labels as: the updated_at of a
+    // hook's main object (ProcessHook sets it), else the receive or fetch time. Stored as their
+    // seen_at, it orders copies that carry no version of their own.
+    Timestamp as_of;
 };
 
 enum class Written { kApplied, kStale };

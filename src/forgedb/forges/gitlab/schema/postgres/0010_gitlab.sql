@@ -1,6 +1,8 @@
 -- forgedb schema 0010: the GitLab mirror, keyed by instance (the name given with
 -- --gitlab NAME=URL). Forge times are stored at second precision, like the other forges.
 -- Merge requests, issues, notes and milestones refuse an older updated_at (the stale check);
+-- users, projects and labels, which GitLab sends without one, an older seen_at (the time of the
+-- payload that carried them);
 -- assignee_ids, reviewer_ids and labels are JSON arrays (ids, and label names).
 
 -- a GitLab account (users, authors, assignees, reviewers)
@@ -12,6 +14,7 @@ CREATE TABLE gitlab_user (
     state TEXT,
     avatar_url TEXT,
     web_url TEXT,
+    seen_at TIMESTAMPTZ,
     raw JSON,
     last_replicated_via_webhook_at TIMESTAMPTZ,
     last_replicated_via_api_at TIMESTAMPTZ,
@@ -34,6 +37,7 @@ CREATE TABLE gitlab_project (
     web_url TEXT,
     created_at TIMESTAMPTZ,
     last_activity_at TIMESTAMPTZ,
+    seen_at TIMESTAMPTZ,
     raw JSON,
     last_replicated_via_webhook_at TIMESTAMPTZ,
     last_replicated_via_api_at TIMESTAMPTZ,
@@ -168,6 +172,7 @@ CREATE TABLE gitlab_label (
     name TEXT,
     color TEXT,
     description TEXT,
+    seen_at TIMESTAMPTZ,
     raw JSON,
     last_replicated_via_webhook_at TIMESTAMPTZ,
     last_replicated_via_api_at TIMESTAMPTZ,

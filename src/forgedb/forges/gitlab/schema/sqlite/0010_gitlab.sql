@@ -1,6 +1,8 @@
 -- forgedb schema 0010: the GitLab mirror, keyed by instance (the name given with
 -- --gitlab NAME=URL). Forge times are stored at second precision, like the other forges.
 -- Merge requests, issues, notes and milestones refuse an older updated_at (the stale check);
+-- users, projects and labels, which GitLab sends without one, an older seen_at (the time of the
+-- payload that carried them);
 -- assignee_ids, reviewer_ids and labels are JSON arrays (ids, and label names).
 
 -- a GitLab account (users, authors, assignees, reviewers)
@@ -12,6 +14,7 @@ CREATE TABLE gitlab_user (
     state TEXT,
     avatar_url TEXT,
     web_url TEXT,
+    seen_at TEXT,
     raw TEXT,
     last_replicated_via_webhook_at TEXT,
     last_replicated_via_api_at TEXT,
@@ -38,6 +41,7 @@ CREATE TABLE gitlab_project (
     web_url TEXT,
     created_at TEXT,
     last_activity_at TEXT,
+    seen_at TEXT,
     raw TEXT,
     last_replicated_via_webhook_at TEXT,
     last_replicated_via_api_at TEXT,
@@ -192,6 +196,7 @@ CREATE TABLE gitlab_label (
     name TEXT,
     color TEXT,
     description TEXT,
+    seen_at TEXT,
     raw TEXT,
     last_replicated_via_webhook_at TEXT,
     last_replicated_via_api_at TEXT,
