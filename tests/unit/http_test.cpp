@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <map>
+#include <vector>
+
+#include "forgedb/http/error_status.hpp"
+#include "forgedb/queue/job_queue.hpp"
+
 namespace forgedb::http {
 namespace {
 
@@ -50,6 +57,52 @@ TEST(Form, DecodesValues) {
 
 TEST(Json, QuotesControlCharacters) {
     EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
+}
+
+// Every ErrorCode, first to last (the enum is contiguous, kInvalid to kInternal).
+std::vector<ErrorCode> AllErrorCodes() {
+    std::vector<ErrorCode> out;
+    for (int c = static_cast<int>(ErrorCode::kInvalid); c <= static_cast<int>(ErrorCode::kInternal);
+         ++c) {
+        out.push_back(static_cast<ErrorCode>(c));
+    }
+    return out;
+}
+
+TEST(StatusFor, MapsEveryErrorCode) {
+    const std::map<ErrorCode, int> expected = {
+        {ErrorCode::kInvalid, 400},     {ErrorCode::kMissingData, 400},
+        {ErrorCode::kNotFound, 404},    {ErrorCode::kUnauthorized, 502},
+        {ErrorCode::kRateLimited, 503}, {ErrorCode::kTransient, 503},
+        {ErrorCode::kDatabase, 503},    {ErrorCode::kConflict, 500},
+        {ErrorCode::kInternal, 500},    {ErrorCode::kStale, 500},
+        {ErrorCode::kNothingToDo, 500},
+    };
+    const auto all = AllErrorCodes();
+    ASSERT_EQ(all.size(), expected.size()) << "a new ErrorCode needs a status here";
+    for (ErrorCode code : all) {
+        ASSERT_TRUE(expected.contains(code)) << ErrorCodeName(code);
+        EXPECT_EQ(StatusFor(code), expected.at(code)) << ErrorCodeName(code);
+        Error e = MakeError(code, "x");
+        e.retry_at = std::chrono::system_clock::now();
+        EXPECT_EQ(StatusFor(e), StatusFor(code)) << "only the code counts: " << ErrorCodeName(code);
+    }
+}
+
+TEST(StatusFor, ServiceUnavailableExactlyForWhatTheQueueRetries) {
+    for (ErrorCode code : AllErrorCodes()) {
+        EXPECT_EQ(StatusFor(code) == 503, queue::IsRetryable(MakeError(code, "x")))
+            << ErrorCodeName(code);
+    }
+}
+
+TEST(StatusFor, CallersFaultsAreFourHundredsAndNothingElseIs) {
+    for (ErrorCode code : AllErrorCodes()) {
+        const bool callers = code == ErrorCode::kInvalid || code == ErrorCode::kMissingData ||
+                             code == ErrorCode::kNotFound;
+        EXPECT_EQ(StatusFor(code) < 500, callers) << ErrorCodeName(code);
+        EXPECT_GE(StatusFor(code), 400) << ErrorCodeName(code);
+    }
 }
 
 }  // namespace

@@ -3,40 +3,18 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 
 #include "forgedb/core/base64.hpp"
 #include "forgedb/core/json.hpp"
 #include "forgedb/core/url.hpp"
+#include "forgedb/sources/answer.hpp"
 
 namespace forgedb::sources::gerrit {
 namespace {
 
 constexpr std::string_view kXssiPrefix = ")]}'";
 constexpr std::chrono::seconds kDefaultRetryAfter{60};
-
-// The start of a body for an error message, on one line.
-std::string Snippet(std::string_view body) {
-    std::string out(body.substr(0, 200));
-    for (char& c : out) {
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    }
-    while (!out.empty() && out.back() == ' ') out.pop_back();
-    return out.empty() ? "(empty body)" : out;
-}
-
-std::optional<long long> RetryAfterSeconds(const HttpResponse& response) {
-    auto h = response.Header("retry-after");
-    if (!h) return std::nullopt;
-    std::string_view t = *h;
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    long long v = 0;
-    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (t.empty() || ec != std::errc() || end != t.data() + t.size() || v < 0) return std::nullopt;
-    return v;
-}
 
 // The first element of a JSON array answer, as text; kNotFound when the array is empty.
 Result<std::string> FirstElement(std::string_view body, std::string_view what) {
@@ -104,6 +82,10 @@ GerritClient::GerritClient(HttpClient& http, const Clock& clock, Instance instan
         instance_.base_url.pop_back();
     }
     options_.page_size = std::clamp(options_.page_size, 1, 1000);
+    if (!instance_.password.empty()) {
+        secrets_ = {instance_.password,
+                    Base64Encode(instance_.username + ":" + instance_.password)};
+    }
 }
 
 std::string GerritClient::ApiUrl(const std::string& path) const {
@@ -151,17 +133,6 @@ Result<bool> GerritClient::ProjectVisible(std::string_view project) {
     return Unexpected(std::move(body.error()));
 }
 
-std::string GerritClient::Redact(std::string text) const {
-    if (instance_.password.empty()) return text;
-    for (const std::string& secret :
-         {instance_.password, Base64Encode(instance_.username + ":" + instance_.password)}) {
-        for (size_t p; (p = text.find(secret)) != std::string::npos;) {
-            text.replace(p, secret.size(), "***");
-        }
-    }
-    return text;
-}
-
 Result<std::string> GerritClient::Get(const std::string& url) {
     HttpRequest request;
     request.method = "GET";
@@ -176,7 +147,7 @@ Result<std::string> GerritClient::Get(const std::string& url) {
     auto sent = http_.Send(request);
     if (!sent) {
         Error error = std::move(sent.error());
-        error.message = Redact(what + ": " + error.message);
+        error.message = MaskSecrets(what + ": " + error.message, secrets_);
         error.code = ErrorCode::kTransient;
         spdlog::debug("{}", error.message);
         return error;
@@ -200,8 +171,7 @@ Result<std::string> GerritClient::Get(const std::string& url) {
         return Unexpected(ErrorCode::kUnauthorized, message);
     }
     if (status == 429) {
-        auto seconds = RetryAfterSeconds(response);
-        auto wait = seconds ? std::chrono::seconds(*seconds) : kDefaultRetryAfter;
+        const std::chrono::seconds wait = RetryAfter(response).value_or(kDefaultRetryAfter);
         Error error =
             MakeError(ErrorCode::kRateLimited, what + ": HTTP 429 (rate limited), retry after " +
                                                    std::to_string(wait.count()) + " s");
@@ -210,15 +180,14 @@ Result<std::string> GerritClient::Get(const std::string& url) {
         return error;
     }
     if (status >= 500) {
-        Error error = MakeError(ErrorCode::kTransient, what + ": HTTP " + std::to_string(status) +
-                                                           ": " + Redact(Snippet(response.body)));
-        if (auto seconds = RetryAfterSeconds(response)) {
-            error.retry_at = clock_.Now() + std::chrono::seconds(*seconds);
-        }
+        Error error =
+            MakeError(ErrorCode::kTransient, what + ": HTTP " + std::to_string(status) + ": " +
+                                                 BodyExcerpt(response.body, secrets_));
+        if (auto wait = RetryAfter(response)) error.retry_at = clock_.Now() + *wait;
         return error;
     }
     return Unexpected(ErrorCode::kInvalid, what + ": HTTP " + std::to_string(status) + ": " +
-                                               Redact(Snippet(response.body)));
+                                               BodyExcerpt(response.body, secrets_));
 }
 
 }  // namespace forgedb::sources::gerrit

@@ -80,12 +80,14 @@ private:
     // base_url, then "/a" when authenticated, then `path`.
     std::string ApiUrl(const std::string& path) const;
     Result<std::string> Get(const std::string& path_and_query);
-    std::string Redact(std::string text) const;
 
     HttpClient& http_;
     const Clock& clock_;
     Instance instance_;
     GerritClientOptions options_;
+    // The forms in which the password travels (as is, and in the basic auth header), masked in
+    // every message; empty for an anonymous client.
+    std::vector<std::string> secrets_;
 };
 
 }  // namespace forgedb::sources::gerrit

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <climits>
 #include <stdexcept>
 
@@ -12,6 +11,7 @@
 #include "forgedb/core/json.hpp"
 #include "forgedb/core/text.hpp"
 #include "forgedb/forges/github/link_header.hpp"
+#include "forgedb/sources/answer.hpp"
 
 namespace forgedb::sources::github {
 namespace {
@@ -52,33 +52,23 @@ std::string ResolveLocation(const std::string& current, std::string_view locatio
     return origin + dir + std::string(location);
 }
 
-std::optional<long long> ParseInt(std::optional<std::string_view> text) {
-    if (!text) return std::nullopt;
-    std::string_view t = *text;
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    long long v = 0;
-    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || end != t.data() + t.size() || t.empty()) return std::nullopt;
-    return v;
-}
-
-// GitHub's {"message": ...} of an error body, or the start of a body that is not such JSON.
-std::string GithubMessage(const HttpResponse& response) {
+// GitHub's {"message": ...} of an error body (at most kMessageBytes of it), or the start of a body
+// that is not such JSON; `secrets` masked in either.
+constexpr size_t kMessageBytes = 500;
+std::string GithubMessage(const HttpResponse& response,
+                          const std::vector<std::string>& secrets = {}) {
     auto doc = JsonDocument::Parse(response.body);
     if (doc) {
-        if (auto message = JsonGetString(doc->root(), "message")) return message->substr(0, 500);
+        if (auto message = JsonGetString(doc->root(), "message")) {
+            return Excerpt(MaskSecrets(*message, secrets), kMessageBytes);
+        }
     }
-    std::string snippet = response.body.substr(0, 200);
-    for (char& c : snippet) {
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    }
-    return snippet.empty() ? "(no message)" : snippet;
+    return BodyExcerpt(response.body, secrets);
 }
 
 bool LooksLikeRateLimit(const HttpResponse& response) {
     if (response.status == 429) return true;
-    if (ParseInt(response.Header("x-ratelimit-remaining")) == 0LL) return true;
+    if (IntegerHeader(response, "x-ratelimit-remaining") == 0LL) return true;
     if (response.Header("retry-after")) return true;
     std::string message = AsciiLower(GithubMessage(response));
     return message.find("rate limit") != std::string::npos ||
@@ -146,6 +136,7 @@ GithubClient::GithubClient(HttpClient& http, const Clock& clock, RateLimitBook& 
         token->id = std::move(id);
         tokens_.push_back(std::move(token));
     }
+    for (const auto& t : tokens_) secrets_.push_back(t->secret);
     if (tokens_.empty()) {
         auto token = std::make_unique<Token>();
         token->id = TokenId("");
@@ -243,9 +234,9 @@ GithubClient::Choice GithubClient::ChooseToken(const std::string& resource) {
 RateLimitSnapshot GithubClient::ReadRate(const HttpResponse& response, const std::string& resource,
                                          const Token& token) {
     RateLimitSnapshot rate;
-    auto limit = ParseInt(response.Header("x-ratelimit-limit"));
-    auto remaining = ParseInt(response.Header("x-ratelimit-remaining"));
-    auto reset = ParseInt(response.Header("x-ratelimit-reset"));
+    auto limit = IntegerHeader(response, "x-ratelimit-limit");
+    auto remaining = IntegerHeader(response, "x-ratelimit-remaining");
+    auto reset = IntegerHeader(response, "x-ratelimit-reset");
     auto header_resource = response.Header("x-ratelimit-resource");
     rate.resource = header_resource ? std::string(*header_resource) : resource;
     auto reset_at = reset ? FromUnixSeconds(*reset) : std::nullopt;
@@ -263,16 +254,16 @@ Error GithubClient::RateLimitError(const HttpResponse& response, const RateLimit
     const Timestamp now = clock_.Now();
     std::optional<Timestamp> at;
     std::string why;
-    bool primary = ParseInt(response.Header("x-ratelimit-remaining")) == 0LL;
+    bool primary = IntegerHeader(response, "x-ratelimit-remaining") == 0LL;
     if (primary && rate.known) {
         at = std::max(rate.reset_at, Timestamp(now + seconds(1)));  // not in the past (clock skew)
         why = "primary rate limit for '" + rate.resource + "' exhausted";
     }
-    auto retry_after = ParseInt(response.Header("retry-after"));
-    if (retry_after && *retry_after >= 0) {
-        Timestamp ra = now + seconds(*retry_after);
+    if (auto retry_after = RetryAfter(response)) {
+        Timestamp ra = now + *retry_after;
         if (!at || ra > *at) at = ra;
-        why = (primary ? why + ", " : "") + "retry-after " + std::to_string(*retry_after) + " s";
+        why = (primary ? why + ", " : "") + "retry-after " + std::to_string(retry_after->count()) +
+              " s";
     }
     std::lock_guard lock(mu_);
     if (!primary) ++token.secondary_hits;  // a secondary limit, with or without retry-after
@@ -346,12 +337,8 @@ Result<GithubPage> GithubClient::Get(std::string url_or_path, const GetOptions& 
         auto sent = http_.Send(request);
         if (!sent) {
             Error error = std::move(sent.error());
-            for (const auto& t : tokens_) {  // a transport should not echo it; make sure
-                if (t->secret.empty()) continue;
-                for (size_t p; (p = error.message.find(t->secret)) != std::string::npos;) {
-                    error.message.replace(p, t->secret.size(), "***");
-                }
-            }
+            // A transport should not echo a token; make sure.
+            error.message = MaskSecrets(error.message, secrets_);
             spdlog::debug("GitHub GET {} failed: {}", current, error.message);
             return error;
         }
@@ -407,7 +394,7 @@ Result<GithubPage> GithubClient::Get(std::string url_or_path, const GetOptions& 
         std::string message = token.secret.empty()
                                   ? what + " requires authentication (401): pass --github-token"
                                   : "GitHub rejected the token " + token.id +
-                                        " (401: " + GithubMessage(response) +
+                                        " (401: " + GithubMessage(response, secrets_) +
                                         "): check --github-token";
         spdlog::warn("{}", message);
         return Unexpected(ErrorCode::kUnauthorized, message);
@@ -424,15 +411,14 @@ Result<GithubPage> GithubClient::Get(std::string url_or_path, const GetOptions& 
                 (token.secret.empty() ? "" : "; or not visible to token " + token.id) + ")");
     }
     if (status >= 500) {
-        Error error = MakeError(ErrorCode::kTransient, what + ": HTTP " + std::to_string(status) +
-                                                           ": " + GithubMessage(response));
-        if (auto retry_after = ParseInt(response.Header("retry-after"))) {
-            error.retry_at = clock_.Now() + seconds(std::max(*retry_after, 0LL));
-        }
+        Error error =
+            MakeError(ErrorCode::kTransient, what + ": HTTP " + std::to_string(status) + ": " +
+                                                 GithubMessage(response, secrets_));
+        if (auto wait = RetryAfter(response)) error.retry_at = clock_.Now() + *wait;
         return error;
     }
-    return Unexpected(ErrorCode::kInvalid,
-                      what + ": HTTP " + std::to_string(status) + ": " + GithubMessage(response));
+    return Unexpected(ErrorCode::kInvalid, what + ": HTTP " + std::to_string(status) + ": " +
+                                               GithubMessage(response, secrets_));
 }
 
 }  // namespace forgedb::sources::github

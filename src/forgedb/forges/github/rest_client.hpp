@@ -119,6 +119,7 @@ private:
     std::string base_path_;
     std::string user_agent_;
     std::vector<std::unique_ptr<Token>> tokens_;
+    std::vector<std::string> secrets_;  // every configured token, masked in every message
     std::atomic<unsigned> round_robin_{0};
     std::mutex mu_;
     std::counting_semaphore<1024> slots_;

@@ -3,52 +3,23 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 
 #include "forgedb/core/json.hpp"
 #include "forgedb/core/url.hpp"
+#include "forgedb/sources/answer.hpp"
 
 namespace forgedb::sources::phabricator {
 namespace {
 
-// Replaces every occurrence of the token (as it is, and as it is encoded in the form) so that no
-// message carries it.
-std::string Mask(std::string text, const std::string& token) {
-    if (token.empty()) return text;
-    const std::string encoded = PercentEncode(token);
-    for (const std::string& t : {token, encoded}) {
-        for (size_t p; (p = text.find(t)) != std::string::npos;) {
-            text.replace(p, t.size(), "***");
-        }
-    }
-    return text;
-}
-
-// The start of a body that is not what was expected, printable, for error messages.
-std::string Snippet(std::string_view body) {
-    std::string s(body.substr(0, 200));
-    for (char& c : s) {
-        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
-    }
-    return s.empty() ? "(empty body)" : s;
-}
-
-std::optional<long long> RetryAfterSeconds(const HttpResponse& response) {
-    auto v = response.Header("retry-after");
-    if (!v) return std::nullopt;
-    std::string_view t = *v;
-    while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
-    while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
-    long long out = 0;
-    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
-    if (ec != std::errc() || end != t.data() + t.size() || out < 0) return std::nullopt;
-    return out;
+// The forms in which the token travels: as it is, and percent-encoded in the form body.
+std::vector<std::string> Secrets(const Instance& instance) {
+    return {instance.token, PercentEncode(instance.token)};
 }
 
 Error RateLimited(const Instance& instance, std::string_view method, std::string why,
                   const HttpResponse& response, Timestamp now) {
     std::chrono::seconds wait = kMinRateLimitWait;
-    if (auto ra = RetryAfterSeconds(response)) wait = std::max(wait, std::chrono::seconds(*ra));
+    if (auto announced = RetryAfter(response)) wait = std::max(wait, *announced);
     Timestamp at = now + wait;
     Error e = MakeError(ErrorCode::kRateLimited, "Phabricator '" + instance.name + "' " +
                                                      std::string(method) + ": rate limited (" +
@@ -87,8 +58,8 @@ Status CheckConduitResponse(const Instance& instance, std::string_view method,
     if (status >= 500) {
         Error e =
             MakeError(ErrorCode::kTransient, what + ": HTTP " + std::to_string(status) + ": " +
-                                                 Mask(Snippet(response.body), instance.token));
-        if (auto ra = RetryAfterSeconds(response)) e.retry_at = now + std::chrono::seconds(*ra);
+                                                 BodyExcerpt(response.body, Secrets(instance)));
+        if (auto wait = RetryAfter(response)) e.retry_at = now + *wait;
         return e;
     }
     if (status == 401 || status == 403) {
@@ -98,17 +69,17 @@ Status CheckConduitResponse(const Instance& instance, std::string_view method,
     }
     if (status < 200 || status >= 300) {
         return Unexpected(ErrorCode::kInvalid, what + ": HTTP " + std::to_string(status) + ": " +
-                                                   Mask(Snippet(response.body), instance.token));
+                                                   BodyExcerpt(response.body, Secrets(instance)));
     }
     auto doc = ParseOnThisThread(response.body);
     if (!doc) {
         // Cut short on the way, or a proxy's page: retried.
         return Unexpected(ErrorCode::kTransient, what + ": the answer is not complete JSON: " +
-                                                     Mask(Snippet(response.body), instance.token));
+                                                     BodyExcerpt(response.body, Secrets(instance)));
     }
     if (!doc->is_object() || !JsonGet(*doc, "error_code")) {
         return Unexpected(ErrorCode::kInvalid, what + ": not a Conduit response: " +
-                                                   Mask(Snippet(response.body), instance.token));
+                                                   BodyExcerpt(response.body, Secrets(instance)));
     }
     auto code_value = *JsonGet(*doc, "error_code");
     if (code_value.is_null()) return Ok();
@@ -117,7 +88,7 @@ Status CheckConduitResponse(const Instance& instance, std::string_view method,
     if (auto v = JsonGet(*doc, "error_info"); v && !v->is_null()) {
         info = JsonString(*v).value_or(JsonText(*v));
     }
-    info = Mask(std::move(info), instance.token);
+    info = MaskSecrets(info, Secrets(instance));
     if (IsAuthError(code)) {
         return Unexpected(ErrorCode::kUnauthorized, what + ": the API token was refused (" + code +
                                                         ": " + info +
@@ -150,7 +121,7 @@ Result<std::string> ConduitClient::Call(std::string_view method, const Params& p
     if (!sent) {
         Error error = std::move(sent.error());
         error.message = "Phabricator '" + instance_.name + "' " + std::string(method) + ": " +
-                        Mask(std::move(error.message), instance_.token);
+                        MaskSecrets(error.message, Secrets(instance_));
         spdlog::debug("{}", error.message);
         return error;
     }

@@ -10,7 +10,6 @@
 namespace forgedb::process::phabricator {
 namespace {
 
-namespace ph = model::phabricator;
 using model::Null;
 using model::Row;
 using model::Value;
@@ -235,19 +234,34 @@ Result<SearchResult> ReadSearchResult(Json envelope) {
     return out;
 }
 
+const ObjectType* FindObjectType(std::string_view phid_type) {
+    for (const ObjectType* type : kObjectTypes) {
+        if (type->phid_type == phid_type) return type;
+    }
+    return nullptr;
+}
+
+std::optional<std::string_view> PhidType(std::string_view phid) {
+    constexpr std::string_view kPrefix = "PHID-";
+    if (phid.substr(0, kPrefix.size()) != kPrefix) return std::nullopt;
+    size_t end = phid.find('-', kPrefix.size());
+    if (end == std::string_view::npos) return std::nullopt;
+    return phid.substr(kPrefix.size(), end - kPrefix.size());
+}
+
 Result<Processed> ProcessUser(Json item, const Context& ctx) {
-    FORGEDB_ASSIGN_OR_RETURN(Item head, ReadItem(item, "user", /*id_required=*/false));
+    FORGEDB_ASSIGN_OR_RETURN(Item head, ReadItem(item, kUserType.noun, /*id_required=*/false));
     Row row;
     row.Set("instance", ctx.instance);
     row.Set("phid", head.phid);
     if (head.has_id) row.Set("id", head.id);
     if (head.fields) FORGEDB_TRY(CopyFields(*head.fields, kUserFields, row));
     Stamp(item, ctx, row);
-    return Write(ph::kUser, head, row, ctx);
+    return Write(*kUserType.table, head, row, ctx);
 }
 
 Result<Processed> ProcessTask(Json item, const Context& ctx) {
-    FORGEDB_ASSIGN_OR_RETURN(Item head, ReadItem(item, "task", /*id_required=*/true));
+    FORGEDB_ASSIGN_OR_RETURN(Item head, ReadItem(item, kTaskType.noun, /*id_required=*/true));
     Row row;
     row.Set("instance", ctx.instance);
     row.Set("id", head.id);
@@ -267,18 +281,18 @@ Result<Processed> ProcessTask(Json item, const Context& ctx) {
         }
     }
     Stamp(item, ctx, row);
-    return Write(ph::kTask, head, row, ctx);
+    return Write(*kTaskType.table, head, row, ctx);
 }
 
 Result<Processed> ProcessRevision(Json item, const Context& ctx) {
-    FORGEDB_ASSIGN_OR_RETURN(Item head, ReadItem(item, "revision", /*id_required=*/true));
+    FORGEDB_ASSIGN_OR_RETURN(Item head, ReadItem(item, kRevisionType.noun, /*id_required=*/true));
     Row row;
     row.Set("instance", ctx.instance);
     row.Set("id", head.id);
     row.Set("phid", head.phid);
     if (head.fields) FORGEDB_TRY(CopyFields(*head.fields, kRevisionFields, row));
     Stamp(item, ctx, row);
-    return Write(ph::kRevision, head, row, ctx);
+    return Write(*kRevisionType.table, head, row, ctx);
 }
 
 }  // namespace forgedb::process::phabricator

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
-#include <set>
 
 #include "forgedb/core/json.hpp"
 #include "forgedb/core/text.hpp"
@@ -24,9 +23,6 @@ namespace proc = process::phabricator;
 constexpr const char* kPageLimit = "100";
 // How far back an incremental crawl looks before its watermark (clock skew, same-second edits).
 constexpr auto kOverlap = std::chrono::minutes(5);
-
-// The object types that a Herald call can name and that are mirrored.
-const std::set<std::string, std::less<>> kMirroredTypes = {"TASK", "DREV", "USER"};
 
 using Clients = std::map<std::string, ConduitClient*>;
 
@@ -136,15 +132,15 @@ proc::Context ApiContext(store::Connection& conn, const std::string& instance, c
 Result<std::string> FetchUser(store::Connection& conn, ConduitClient& client, const Clock& clock,
                               const std::string& username) {
     const std::string& instance = client.instance().name;
-    FORGEDB_ASSIGN_OR_RETURN(
-        auto page, Search(client, "user.search", {{"constraints[usernames][0]", username}}));
+    FORGEDB_ASSIGN_OR_RETURN(auto page, Search(client, proc::kUserType.search_method,
+                                               {{"constraints[usernames][0]", username}}));
     if (page.result.data.empty()) {
         return Unexpected(ErrorCode::kNotFound,
                           "no Phabricator user '" + username + "' on " + instance);
     }
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
-    FORGEDB_ASSIGN_OR_RETURN(
-        auto p, proc::ProcessUser(page.result.data.front(), ApiContext(conn, instance, clock)));
+    FORGEDB_ASSIGN_OR_RETURN(auto p, proc::kUserType.process(page.result.data.front(),
+                                                             ApiContext(conn, instance, clock)));
     FORGEDB_TRY(tx.Commit());
     return p.phid;
 }
@@ -152,7 +148,7 @@ Result<std::string> FetchUser(store::Connection& conn, ConduitClient& client, co
 // The PHID of a username: from the mirror, or from user.search (which stores the user).
 Result<std::string> ResolveUser(store::Connection& conn, ConduitClient& client, const Clock& clock,
                                 const std::string& username) {
-    if (username.rfind("PHID-USER-", 0) == 0) return username;
+    if (proc::PhidType(username) == proc::kUserType.phid_type) return username;
     FORGEDB_ASSIGN_OR_RETURN(
         auto stored, store::phabricator::FindUserPhid(conn, client.instance().name, username));
     if (stored) return *stored;
@@ -164,8 +160,8 @@ Result<std::string> ResolveProject(ConduitClient& client, const std::string& pro
     if (project.rfind("PHID-", 0) == 0) return project;
     std::string slug = AsciiLower(project);
     if (!slug.empty() && slug.front() == '#') slug.erase(0, 1);
-    FORGEDB_ASSIGN_OR_RETURN(auto page,
-                             Search(client, "project.search", {{"constraints[slugs][0]", slug}}));
+    FORGEDB_ASSIGN_OR_RETURN(auto page, Search(client, proc::kProjectType.search_method,
+                                               {{"constraints[slugs][0]", slug}}));
     if (auto phid = JsonPath(page.doc.root(), {"result", "maps", "slugMap", slug, "projectPHID"})) {
         if (auto s = JsonString(*phid)) return *s;
     }
@@ -174,6 +170,18 @@ Result<std::string> ResolveProject(ConduitClient& client, const std::string& pro
     }
     return Unexpected(ErrorCode::kNotFound,
                       "no Phabricator project '" + project + "' on " + client.instance().name);
+}
+
+// The object type that a tasks or revisions crawl reads.
+const proc::ObjectType& TypeOf(const PhabricatorCrawl& c) {
+    return c.kind == kPhabricatorRevisionsJob ? proc::kRevisionType : proc::kTaskType;
+}
+
+// attachments[<name>]=1 for the attachment that `type` asks for, if any.
+void AddAttachment(const proc::ObjectType& type, Params& params) {
+    if (!type.attachment.empty()) {
+        params.emplace_back("attachments[" + std::string(type.attachment) + "]", "1");
+    }
 }
 
 // The form of one page of a tasks or revisions crawl.
@@ -194,7 +202,7 @@ Params SearchParams(const PhabricatorCrawl& c, const PageState& s) {
         }
         p.emplace_back("order", "outdated");  // least recently modified first
     }
-    if (c.kind == kPhabricatorTasksJob) p.emplace_back("attachments[projects]", "1");
+    AddAttachment(TypeOf(c), p);
     p.emplace_back("limit", kPageLimit);
     if (!c.after.empty()) p.emplace_back("after", c.after);
     return p;
@@ -254,14 +262,14 @@ Status RunSearchPage(queue::JobContext& ctx, const Clients& clients) {
             if (mark) state.modified_start = *mark - kOverlap;
         }
     }
-    const bool revisions = c.kind == kPhabricatorRevisionsJob;
-    const char* method = revisions ? "differential.revision.search" : "maniphest.search";
-    FORGEDB_ASSIGN_OR_RETURN(auto page, Search(*client, method, SearchParams(c, state)));
+    const proc::ObjectType& type = TypeOf(c);
+    FORGEDB_ASSIGN_OR_RETURN(auto page,
+                             Search(*client, type.search_method, SearchParams(c, state)));
 
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
     auto pctx = ApiContext(conn, c.instance, clock);
     for (Json item : page.result.data) {
-        auto p = revisions ? proc::ProcessRevision(item, pctx) : proc::ProcessTask(item, pctx);
+        auto p = type.process(item, pctx);
         if (!p) return Unexpected(p.error());
         if (p->modified && (!state.max_modified || *p->modified > *state.max_modified)) {
             state.max_modified = p->modified;
@@ -293,19 +301,16 @@ Status RunObject(queue::JobContext& ctx, const Clients& clients) {
     auto& conn = ctx.queue.connection();
     FORGEDB_ASSIGN_OR_RETURN(auto c, PhabricatorCrawl::FromArgs(ctx.job.args));
     FORGEDB_ASSIGN_OR_RETURN(ConduitClient * client, ClientFor(clients, c.instance));
-    std::string type = c.phid.substr(5, c.phid.find('-', 5) - 5);
-    const char* method = nullptr;
-    if (type == "TASK") method = "maniphest.search";
-    if (type == "DREV") method = "differential.revision.search";
-    if (type == "USER") method = "user.search";
-    if (method == nullptr) {
+    const std::string_view phid_type = proc::PhidType(c.phid).value_or("");
+    const proc::ObjectType* type = proc::FindObjectType(phid_type);
+    if (type == nullptr || !type->mirrored()) {
         spdlog::info("Phabricator '{}': {} is a {} object, which is not mirrored", c.instance,
-                     c.phid, type);
+                     c.phid, phid_type);
         return Ok();
     }
     Params params{{"constraints[phids][0]", c.phid}};
-    if (type == "TASK") params.emplace_back("attachments[projects]", "1");
-    FORGEDB_ASSIGN_OR_RETURN(auto page, Search(*client, method, params));
+    AddAttachment(*type, params);
+    FORGEDB_ASSIGN_OR_RETURN(auto page, Search(*client, type->search_method, params));
     if (page.result.data.empty()) {
         return Unexpected(ErrorCode::kNotFound, "Phabricator '" + c.instance + "' has no " +
                                                     c.phid + " (or the token cannot see it)");
@@ -313,9 +318,7 @@ Status RunObject(queue::JobContext& ctx, const Clients& clients) {
     FORGEDB_ASSIGN_OR_RETURN(auto tx, store::Transaction::Begin(conn));
     auto pctx = ApiContext(conn, c.instance, clock);
     Json item = page.result.data.front();
-    Result<proc::Processed> p = type == "TASK"   ? proc::ProcessTask(item, pctx)
-                                : type == "DREV" ? proc::ProcessRevision(item, pctx)
-                                                 : proc::ProcessUser(item, pctx);
+    Result<proc::Processed> p = type->process(item, pctx);
     if (!p) return Unexpected(p.error());
     FORGEDB_TRY(ctx.queue.Succeed(ctx.job.id));
     ctx.completed = true;
@@ -422,7 +425,7 @@ Status ValidateCrawl(const PhabricatorCrawl& c) {
     } else if (c.kind == kPhabricatorUserJob) {
         if (c.username.empty()) return bad("a user lookup needs a username");
     } else if (c.kind == kPhabricatorObjectJob) {
-        if (c.phid.rfind("PHID-", 0) != 0 || c.phid.find('-', 5) == std::string::npos) {
+        if (!proc::PhidType(c.phid)) {
             return bad("'" + c.phid + "' is not a PHID");
         }
     } else {
@@ -457,7 +460,7 @@ Result<std::string> ProcessPhabricatorDelivery(queue::JobQueue& queue,
                           "Herald call without a string object.phid and object.type");
     }
     std::string outcome = "ignored";
-    if (kMirroredTypes.contains(*type)) {
+    if (const proc::ObjectType* known = proc::FindObjectType(*type); known && known->mirrored()) {
         PhabricatorCrawl c;
         c.kind = kPhabricatorObjectJob;
         c.instance = delivery.instance;

@@ -10,9 +10,9 @@
 //                          created_start/created_end bound the window.
 //   phabricator.revisions  differential.revision.search by author, paged the same way.
 //   phabricator.user       user.search by username (constraints[usernames][0]).
-//   phabricator.object     refresh one object by PHID (Herald follow-up): TASK via
-//                          maniphest.search, DREV via differential.revision.search, USER via
-//                          user.search; other types are ignored.
+//   phabricator.object     refresh one object by PHID (Herald follow-up) through the *.search
+//                          method of its type in kObjectTypes (objects.hpp: TASK, DREV, USER);
+//                          types that are not mirrored are ignored.
 // HTTP happens outside transactions; rows are written with Via::kApi.
 
 #include <map>

@@ -7,35 +7,30 @@
 #include "forgedb/core/crypto.hpp"
 #include "forgedb/core/text.hpp"
 #include "forgedb/forge/load_params.hpp"
+#include "forgedb/http/error_status.hpp"
 #include "forgedb/store/job_store.hpp"
 
 namespace forgedb::load {
 namespace {
 
-http::Response ErrorResponse(const Error& e) {
-    switch (e.code) {
-        case ErrorCode::kInvalid:
-        case ErrorCode::kMissingData:
-            return http::Response::Error(400, e.message);
-        case ErrorCode::kNotFound:
-            return http::Response::Message(404, e.message);
-        case ErrorCode::kUnauthorized:
-            return http::Response::Error(502, e.message);
-        case ErrorCode::kRateLimited: {
-            long long wait = 60;
-            if (e.retry_at) {
-                wait = std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(
-                                                  *e.retry_at - std::chrono::system_clock::now())
-                                                  .count());
-            }
-            auto res = http::Response::Error(
-                503, e.message + " Try again in " + std::to_string(wait) + " seconds.");
-            res.headers.emplace_back("Retry-After", std::to_string(wait));
-            return res;
+// The answer to a failed load: http::StatusFor's status, in this surface's bodies ({"message"}
+// for 404, {"error"} otherwise). A rate limit also says when to come back, in Retry-After and in
+// the message: the seconds from `now` until retry_at, at least 1, or 60 when it is unknown.
+http::Response ErrorResponse(const Error& e, Timestamp now) {
+    const int status = http::StatusFor(e);
+    if (e.code == ErrorCode::kRateLimited) {
+        long long wait = 60;
+        if (e.retry_at) {
+            wait = std::max<long long>(
+                1, std::chrono::duration_cast<std::chrono::seconds>(*e.retry_at - now).count());
         }
-        default:
-            return http::Response::Error(503, e.message);
+        auto res = http::Response::Error(
+            status, e.message + " Try again in " + std::to_string(wait) + " seconds.");
+        res.headers.emplace_back("Retry-After", std::to_string(wait));
+        return res;
     }
+    if (status == 404) return http::Response::Message(status, e.message);
+    return http::Response::Error(status, e.message);
 }
 
 }  // namespace
@@ -90,7 +85,7 @@ http::Response LoadSurface::Load(const http::Request& req) {
     forge::Query query = req.query;
     query.erase("inline");
     auto match = router_.Plan(req.path, query);
-    if (!match) return ErrorResponse(match.error());
+    if (!match) return ErrorResponse(match.error(), clock_.Now());
     auto res = LoadPlanned(req, match->plan);
     match->forge->DecorateLoadAnswer(res);
     return res;
@@ -98,9 +93,9 @@ http::Response LoadSurface::Load(const http::Request& req) {
 
 http::Response LoadSurface::LoadPlanned(const http::Request& req, const forge::LoadPlan& plan) {
     auto inline_flag = forge::ParseFlag("inline", req.Query("inline"), false);
-    if (!inline_flag) return ErrorResponse(inline_flag.error());
+    if (!inline_flag) return ErrorResponse(inline_flag.error(), clock_.Now());
     auto conn = db_.Connect();
-    if (!conn) return ErrorResponse(conn.error());
+    if (!conn) return ErrorResponse(conn.error(), clock_.Now());
     if (*inline_flag) {
         if (!plan.single) {
             return http::Response::Error(400, "inline is only for single objects, not lists");
@@ -109,12 +104,12 @@ http::Response LoadSurface::LoadPlanned(const http::Request& req, const forge::L
             return http::Response::Error(503, "access to this forge is not configured");
         }
         auto st = plan.run_now(**conn, clock_);
-        if (!st) return ErrorResponse(st.error());
+        if (!st) return ErrorResponse(st.error(), clock_.Now());
         if (!plan.queue_after_inline) return http::Response::Message(200, "success");
     }
     queue::JobQueue queue(**conn, clock_);
     auto inserted = queue.Enqueue(plan.job);
-    if (!inserted) return ErrorResponse(inserted.error());
+    if (!inserted) return ErrorResponse(inserted.error(), clock_.Now());
     notifier_.Notify();
     std::string id = std::to_string(inserted->id);
     auto res = http::Response::Json(
@@ -134,9 +129,9 @@ http::Response LoadSurface::Status(const http::Request& req) {
         return http::Response::Error(400, "task id must be a number");
     }
     auto conn = db_.Connect();
-    if (!conn) return ErrorResponse(conn.error());
+    if (!conn) return ErrorResponse(conn.error(), clock_.Now());
     auto tree = store::LoadJobTree(**conn, std::stoll(text));
-    if (!tree) return ErrorResponse(tree.error());
+    if (!tree) return ErrorResponse(tree.error(), clock_.Now());
     if (!*tree) return http::Response::Message(404, "no task " + text);
     return http::Response::Json(200, JobStatusJson(**tree));
 }

@@ -9,6 +9,7 @@
 
 #include "forgedb/core/text.hpp"
 #include "forgedb/core/url.hpp"
+#include "forgedb/http/error_status.hpp"
 #include "forgedb/web/ui/render.hpp"
 
 namespace forgedb::ui {
@@ -55,13 +56,20 @@ http::Response ErrorPage(int status, std::string_view title, std::string_view me
     return Html(status, PageHtml(title, body));
 }
 
+// http::StatusFor's status, narrowed to what a page answers: 400, 404, and 500 for every failure
+// on forgedb's side (a person reads the page; no client retries it on a 503).
+int PageStatus(const Error& e) {
+    const int status = http::StatusFor(e);
+    return status >= 500 ? 500 : status;
+}
+
 http::Response ServiceErrorPage(const Error& e) {
-    switch (e.code) {
-        case ErrorCode::kNotFound:
+    switch (PageStatus(e)) {
+        case 404:
             return ErrorPage(404, "Not found",
                              "There is no such query or person here. Queries are made on the "
                              "front page.");
-        case ErrorCode::kInvalid:
+        case 400:
             return ErrorPage(400, "Bad request", e.message);
         default:
             return ErrorPage(500, "The mirror could not be read", e.message);
@@ -417,8 +425,7 @@ http::Response Pages::Submit(const http::Request& req) {
         }
         auto hash = service_.CreateQueryFromCsv(*csv);
         if (!hash) {
-            int status = hash.error().code == ErrorCode::kInvalid ? 400 : 500;
-            return FormResponse(status, {contrib::QueryUser{}},
+            return FormResponse(PageStatus(hash.error()), {contrib::QueryUser{}},
                                 "The CSV file was not accepted: " + hash.error().message);
         }
         return Redirect("/" + *hash + "/");
@@ -449,8 +456,7 @@ http::Response Pages::Submit(const http::Request& req) {
     }
     auto hash = service_.CreateQuery(users);
     if (!hash) {
-        int status = hash.error().code == ErrorCode::kInvalid ? 400 : 500;
-        return FormResponse(status, rows, hash.error().message);
+        return FormResponse(PageStatus(hash.error()), rows, hash.error().message);
     }
     return Redirect("/" + *hash + "/");
 }
