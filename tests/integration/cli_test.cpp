@@ -62,7 +62,7 @@ TEST(Cli, BadValuesExitWithCode2AndOneLine) {
         {"serve", "--github-webhook-secret-file", "/nonexistent/secret"},
         {"serve", "--database", "mysql://localhost/db", "--insecure-accept-unsigned"},
         {"replay", "--since", "last tuesday"},
-        {"replay", "--forge", "gitlab"},
+        {"replay", "--forge", "gitea"},
         {"frobnicate"},
     };
     for (const auto& args : cases) {

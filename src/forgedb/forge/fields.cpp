@@ -48,16 +48,31 @@ Result<Value> Convert(Json v, const Field& f) {
             }
             break;  // out of range (years 0001..9999): the error below names the field
         }
+        case Kind::kEpoch: {
+            std::optional<std::int64_t> seconds = JsonInt(v);
+            if (auto s = JsonString(v); !seconds && s && !s->empty()) {
+                std::int64_t i = 0;
+                auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), i);
+                if (ec == std::errc() && end == s->data() + s->size()) seconds = i;
+            }
+            if (seconds) {
+                if (auto t = FromUnixSeconds(*seconds)) return Value{FormatForgeTime(*t)};
+            }
+            break;  // out of range: the error below names the field
+        }
         case Kind::kJson:
             return Value{JsonText(v)};
     }
+    std::string path(f.json);
+    if (!f.subkey.empty()) path += "." + std::string(f.subkey);
     return Unexpected(ErrorCode::kInvalid,
-                      "unexpected value for '" + std::string(f.json) + "': " + JsonText(v));
+                      "unexpected value for '" + path + "': " + JsonText(v).substr(0, 200));
 }
 
 Status CopyFields(Json obj, std::span<const Field> fields, Row& row, Absent absent) {
     for (const auto& f : fields) {
         auto v = JsonGet(obj, f.json);
+        if (v && !f.subkey.empty()) v = JsonGet(*v, f.subkey);
         if (!v) {
             if (absent == Absent::kNull) row.Set(f.column, Null{});
             continue;

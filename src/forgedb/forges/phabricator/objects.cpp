@@ -1,9 +1,9 @@
 #include "forgedb/forges/phabricator/objects.hpp"
 
-#include <charconv>
 #include <span>
 #include <string_view>
 
+#include "forgedb/forge/fields.hpp"
 #include "forgedb/forges/phabricator/model.hpp"
 #include "forgedb/store/row_writer.hpp"
 
@@ -14,16 +14,9 @@ using model::Null;
 using model::Row;
 using model::Value;
 
-enum class Kind { kInt, kBool, kText, kEpoch, kJson };
-
-// The value fields[key] or fields[key][subkey]. Keys are never split on dots: Phabricator has
-// keys such as "color.ansi".
-struct Field {
-    std::string_view key;
-    std::string_view subkey;  // "" = none
-    std::string_view column;
-    Kind kind;
-};
+using forge::CopyFields;
+using forge::Field;
+using forge::Kind;
 
 // `v` as an object; an empty list (PHP's encoding of an empty object) counts as no members.
 // nullopt for null, an empty list and anything else that is not an object.
@@ -34,73 +27,6 @@ Result<std::optional<Json>> AsObject(Json v, std::string_view what) {
     if (!v.get_array().get(arr) && arr.size() == 0) return std::optional<Json>{};
     return Unexpected(ErrorCode::kInvalid,
                       std::string(what) + " is not a JSON object: " + JsonText(v).substr(0, 200));
-}
-
-// obj[key] or obj[key][subkey]; nullopt when a step is missing or not an object (an empty PHP
-// list stands for an empty object).
-std::optional<Json> Lookup(Json obj, std::string_view key, std::string_view subkey = "") {
-    auto v = JsonGet(obj, key);
-    if (!v || subkey.empty()) return v;
-    return JsonGet(*v, subkey);
-}
-
-Result<Value> Convert(Json v, const Field& f) {
-    if (v.is_null()) return Value{Null{}};
-    switch (f.kind) {
-        case Kind::kInt: {
-            if (auto i = JsonInt(v)) return Value{*i};
-            // Legacy methods send numbers as strings of digits.
-            if (auto s = JsonString(v)) {
-                std::int64_t i = 0;
-                auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), i);
-                if (ec == std::errc() && end == s->data() + s->size() && !s->empty()) {
-                    return Value{i};
-                }
-            }
-            break;
-        }
-        case Kind::kBool: {
-            bool b = false;
-            if (!v.get_bool().get(b)) return Value{b};
-            break;
-        }
-        case Kind::kText: {
-            auto s = JsonString(v);
-            return Value{s ? *s : JsonText(v)};
-        }
-        case Kind::kEpoch: {
-            std::optional<std::int64_t> seconds = JsonInt(v);
-            if (!seconds) {
-                if (auto s = JsonString(v)) {
-                    std::int64_t i = 0;
-                    auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), i);
-                    if (ec == std::errc() && end == s->data() + s->size() && !s->empty()) {
-                        seconds = i;
-                    }
-                }
-            }
-            if (seconds) {
-                if (auto t = FromUnixSeconds(*seconds)) return Value{FormatForgeTime(*t)};
-            }
-            break;  // out of range: the error below names the field
-        }
-        case Kind::kJson:
-            return Value{JsonText(v)};
-    }
-    std::string path(f.key);
-    if (!f.subkey.empty()) path += "." + std::string(f.subkey);
-    return Unexpected(ErrorCode::kInvalid,
-                      "unexpected value for '" + path + "': " + JsonText(v).substr(0, 200));
-}
-
-Status CopyFields(Json obj, std::span<const Field> fields, Row& row) {
-    for (const auto& f : fields) {
-        auto v = Lookup(obj, f.key, f.subkey);
-        if (!v) continue;
-        FORGEDB_ASSIGN_OR_RETURN(Value value, Convert(*v, f));
-        row.Set(f.column, std::move(value));
-    }
-    return Ok();
 }
 
 // The common head of a *.search item: an object with a string phid, an integer id (optional
@@ -123,7 +49,8 @@ Result<Item> ReadItem(Json item, std::string_view what, bool id_required) {
     }
     out.phid = std::move(*phid);
     if (auto id_value = JsonGet(item, "id")) {
-        FORGEDB_ASSIGN_OR_RETURN(Value v, Convert(*id_value, Field{"id", "", "id", Kind::kInt}));
+        FORGEDB_ASSIGN_OR_RETURN(Value v,
+                                 forge::Convert(*id_value, Field{"id", "id", Kind::kIntString}));
         if (auto* i = std::get_if<std::int64_t>(&v)) {
             out.id = *i;
             out.has_id = true;
@@ -161,38 +88,38 @@ Result<Processed> Write(const model::Table& table, const Item& item, Row& row, c
 }
 
 constexpr Field kUserFields[] = {
-    {"username", "", "username", Kind::kText},
-    {"realName", "", "real_name", Kind::kText},
-    {"roles", "", "roles", Kind::kJson},
-    {"dateCreated", "", "created_at", Kind::kEpoch},
-    {"dateModified", "", "modified_at", Kind::kEpoch},
+    {"username", "username", Kind::kText},
+    {"realName", "real_name", Kind::kText},
+    {"roles", "roles", Kind::kJson},
+    {"dateCreated", "created_at", Kind::kEpoch},
+    {"dateModified", "modified_at", Kind::kEpoch},
 };
 
 constexpr Field kTaskFields[] = {
-    {"name", "", "title", Kind::kText},
-    {"status", "value", "status", Kind::kText},
-    {"status", "name", "status_name", Kind::kText},
-    {"priority", "name", "priority", Kind::kText},
-    {"priority", "value", "priority_value", Kind::kInt},
-    {"subtype", "", "subtype", Kind::kText},
-    {"authorPHID", "", "author_phid", Kind::kText},
-    {"ownerPHID", "", "owner_phid", Kind::kText},
-    {"closerPHID", "", "closer_phid", Kind::kText},
-    {"dateCreated", "", "created_at", Kind::kEpoch},
-    {"dateModified", "", "modified_at", Kind::kEpoch},
-    {"dateClosed", "", "closed_at", Kind::kEpoch},
+    {"name", "title", Kind::kText},
+    {"status", "status", Kind::kText, "value"},
+    {"status", "status_name", Kind::kText, "name"},
+    {"priority", "priority", Kind::kText, "name"},
+    {"priority", "priority_value", Kind::kIntString, "value"},
+    {"subtype", "subtype", Kind::kText},
+    {"authorPHID", "author_phid", Kind::kText},
+    {"ownerPHID", "owner_phid", Kind::kText},
+    {"closerPHID", "closer_phid", Kind::kText},
+    {"dateCreated", "created_at", Kind::kEpoch},
+    {"dateModified", "modified_at", Kind::kEpoch},
+    {"dateClosed", "closed_at", Kind::kEpoch},
 };
 
 constexpr Field kRevisionFields[] = {
-    {"title", "", "title", Kind::kText},
-    {"status", "value", "status", Kind::kText},
-    {"status", "name", "status_name", Kind::kText},
-    {"status", "closed", "closed", Kind::kBool},
-    {"authorPHID", "", "author_phid", Kind::kText},
-    {"repositoryPHID", "", "repository_phid", Kind::kText},
-    {"diffPHID", "", "diff_phid", Kind::kText},
-    {"dateCreated", "", "created_at", Kind::kEpoch},
-    {"dateModified", "", "modified_at", Kind::kEpoch},
+    {"title", "title", Kind::kText},
+    {"status", "status", Kind::kText, "value"},
+    {"status", "status_name", Kind::kText, "name"},
+    {"status", "closed", Kind::kBool, "closed"},
+    {"authorPHID", "author_phid", Kind::kText},
+    {"repositoryPHID", "repository_phid", Kind::kText},
+    {"diffPHID", "diff_phid", Kind::kText},
+    {"dateCreated", "created_at", Kind::kEpoch},
+    {"dateModified", "modified_at", Kind::kEpoch},
 };
 
 }  // namespace
@@ -270,7 +197,7 @@ Result<Processed> ProcessTask(Json item, const Context& ctx) {
     if (auto a = JsonGet(item, "attachments")) {
         FORGEDB_ASSIGN_OR_RETURN(auto attachments, AsObject(*a, "task attachments"));
         if (attachments) {
-            if (auto projects = Lookup(*attachments, "projects", "projectPHIDs")) {
+            if (auto projects = JsonPath(*attachments, {"projects", "projectPHIDs"})) {
                 simdjson::dom::array arr;
                 if (projects->get_array().get(arr)) {
                     return Unexpected(ErrorCode::kInvalid,
