@@ -57,6 +57,10 @@ std::unique_ptr<forge::Forge> Gitlab(const ForgeSettings& s) {
 
 }  // namespace
 
+std::vector<std::string> ForgeNames() {
+    return {github::kForgeName, gerrit::kForgeName, phabricator::kForgeName, gitlab::kForgeName};
+}
+
 forge::Forges MakeForges(const ForgeSettings& settings, store::Database& db, const Clock& clock) {
     forge::Forges forges;
     forges.Add(Github(settings, db, clock));

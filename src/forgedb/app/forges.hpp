@@ -3,6 +3,9 @@
 // of the configuration, with its clients; serve, work, load and replay build the same list, and
 // tests build it through here too.
 
+#include <string>
+#include <vector>
+
 #include "forgedb/app/config.hpp"
 #include "forgedb/contrib/contrib.hpp"
 #include "forgedb/core/clock.hpp"
@@ -20,6 +23,10 @@ struct ForgeSettings {
     // Which instances and organisations the contributor view crawls.
     contrib::ContribConfig contrib;
 };
+
+// The names of the forges MakeForges builds, in its order: what `forge` of a logged delivery
+// (and `forgedb replay --forge`) may be.
+std::vector<std::string> ForgeNames();
 
 // REQUIRES: `db` and `clock` outlive the forges.
 forge::Forges MakeForges(const ForgeSettings& settings, store::Database& db, const Clock& clock);

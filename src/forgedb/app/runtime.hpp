@@ -1,5 +1,7 @@
 #pragma once
-// Composition roots: the only place implementations are chosen and wired together.
+// The commands' run logic: the composition roots, the only place implementations are chosen and
+// wired together. Each is defined in its command's file, app/commands/<command>.cpp, next to the
+// command line that checks its arguments first.
 
 #include <memory>
 #include <optional>
@@ -28,7 +30,7 @@ int RunMigrate(const std::string& database);
 struct ReplayOptions {
     std::optional<Timestamp> since;
     std::optional<std::string> event;
-    std::optional<std::string> forge;  // github, gerrit or phabricator; nullopt: all
+    std::optional<std::string> forge;  // one of ForgeNames() (app/forges.hpp); nullopt: all
     bool pending_only = false;         // only those still pending (e.g. after a dead job)
 };
 int RunReplay(const std::string& database, const ReplayOptions& options);
