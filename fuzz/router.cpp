@@ -14,7 +14,7 @@
 
 namespace {
 
-// The surfaces in the order app/runtime.cpp adds them.
+// The surfaces in the order app/commands/serve.cpp adds them.
 struct Surfaces {
     forgedb::fuzz::FuzzDeliveryLog intake;
     forgedb::replication::GithubWebhook github{intake.log(), intake.clock(), {"secret"}};
